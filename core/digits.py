@@ -1,0 +1,239 @@
+"""Turn any digit picture into what an MNIST model expects.
+
+MNIST digits were fitted into a 20x20 box keeping their aspect ratio, then centred by
+centre of mass in 28x28, white ink on black. Canvas drawings, uploads and the command
+line all go through `prepare_digit` (one digit) or `split_digits` (a number), so the
+same picture always gives the same 28x28 input.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from core.errors import NoDigitError
+
+WORK_SIDE = 320  # the ink search runs on a copy this size: enough detail, bounded cost
+MIN_CONTRAST = 48  # weaker than this (0..255) is paper texture, shadow or noise, not ink
+MNIST_BOX = 20
+MNIST_SIDE = 28
+MNIST_STROKE = 2.4  # typical stroke width of an MNIST digit fitted into 20x20, in pixels
+NO_DIGIT = "No digit found: the picture looks empty. Draw or photograph a digit, dark on light or light on dark."
+
+
+@dataclass
+class DigitCrop:
+    """One digit ready for a model: `image` is float32 (28, 28) in 0..255; `box` is (x, y, w, h) in the work image."""
+
+    image: np.ndarray
+    box: tuple[int, int, int, int]
+
+
+def as_array(picture) -> np.ndarray:
+    """A PIL image or an array (H, W), (H, W, 3) or (H, W, 4) as a uint8 array."""
+    if isinstance(picture, Image.Image):
+        picture = np.asarray(picture.convert("RGBA" if picture.mode in ("RGBA", "LA", "P") else "RGB"))
+    array = np.asarray(picture)
+    if array.dtype != np.uint8:
+        array = np.clip(array, 0, 255).astype(np.uint8)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or min(array.shape[:2]) < 1:
+        raise NoDigitError(NO_DIGIT)
+    return array
+
+
+def _shrink(array: np.ndarray) -> np.ndarray:
+    height, width = array.shape[:2]
+    scale = WORK_SIDE / max(height, width)
+    if scale >= 1:
+        return array
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(array, size, interpolation=cv2.INTER_AREA)
+
+
+def ink_map(picture) -> np.ndarray:
+    """Ink strength 0..255 (uint8), high where the digit is, for any background and polarity."""
+    array = _shrink(as_array(picture))
+    if array.ndim == 3 and array.shape[2] == 4:
+        alpha = array[:, :, 3]
+        if alpha.min() < 250:  # a transparent background: the ink is the alpha channel
+            return alpha.copy()
+        array = array[:, :, :3]
+    if array.ndim == 2:
+        lightest, darkest = array, array
+    else:
+        lightest, darkest = array.max(axis=2), array.min(axis=2)
+    border = np.concatenate([darkest[0], darkest[-1], darkest[:, 0], darkest[:, -1]])
+    light_background = np.median(border) >= 128
+    # Dark or coloured ink on light paper stands out in the darkest channel; light ink in the lightest.
+    value = (255 - darkest) if light_background else lightest
+    return _remove_background(value)
+
+
+def _remove_background(value: np.ndarray) -> np.ndarray:
+    """Subtract a smooth background estimate, which evens out shadows and uneven light."""
+    side = min(value.shape)
+    kernel = max(3, (side // 5) | 1)
+    element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kernel, kernel))
+    background = cv2.morphologyEx(value, cv2.MORPH_OPEN, element)  # strokes thinner than the kernel vanish
+    background = cv2.GaussianBlur(background, (0, 0), kernel / 3)
+    return cv2.subtract(value, background)
+
+
+def ink_mask(ink: np.ndarray) -> np.ndarray:
+    """The pixels that belong to digits, specks dropped; all zero when there is no ink."""
+    peak = float(np.percentile(ink, 99.9)) if ink.size else 0.0
+    if peak < MIN_CONTRAST:
+        return np.zeros(ink.shape, np.uint8)
+    otsu, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    level = max(otsu, 0.3 * peak, MIN_CONTRAST * 0.6)
+    mask = (ink > level).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return np.zeros(ink.shape, np.uint8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    min_area = max(4, 0.03 * areas.max(), ink.size * 0.00005)
+    keep = np.flatnonzero(areas >= min_area) + 1
+    return np.isin(labels, keep).astype(np.uint8)
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width of a binary mask: twice the area over the outline length."""
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    return 2.0 * float(mask.sum()) / perimeter if perimeter > 0 else 0.0
+
+
+def _normalise_stroke(ink: np.ndarray, mask: np.ndarray, scale: float) -> np.ndarray:
+    """Thin very bold strokes and thicken hair-thin ones so that, fitted into 20x20, they look like MNIST's."""
+    width_after = stroke_width(mask) * scale
+    if width_after <= 0:
+        return ink
+    target = MNIST_STROKE / scale
+    current = width_after / scale
+    radius = int(round(abs(current - target) / 2))
+    if radius < 1 or 0.6 < width_after / MNIST_STROKE < 1.6:
+        return ink
+    element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    if current > target:
+        thinned = cv2.erode(ink, element)
+        return thinned if thinned.max() > 0 else ink
+    return cv2.dilate(ink, element)
+
+
+def mnist_style(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Crop to the ink, fit into 20x20 keeping aspect ratio, centre by centre of mass in 28x28."""
+    ys, xs = np.nonzero(mask)
+    top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    pad = 2
+    top, left = max(0, top - pad), max(0, left - pad)
+    bottom, right = min(ink.shape[0], bottom + pad), min(ink.shape[1], right + pad)
+    region_mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))[top:bottom, left:right]
+    crop = (ink[top:bottom, left:right].astype(np.float32) * region_mask)
+    height, width = crop.shape
+    scale = MNIST_BOX / max(height, width)
+    crop = _normalise_stroke(crop, mask[top:bottom, left:right], scale)
+    level = np.percentile(crop[crop > 0], 95) if (crop > 0).any() else 1.0
+    crop = np.clip(crop * (255.0 / max(level, 1.0)), 0, 255)
+    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = cv2.resize(crop, new_size, interpolation=cv2.INTER_AREA)
+    return centre_by_mass(small)
+
+
+def centre_by_mass(small: np.ndarray) -> np.ndarray:
+    """Place a digit of at most 20x20 in 28x28 so that its centre of mass is the centre."""
+    canvas = np.zeros((MNIST_SIDE, MNIST_SIDE), np.float32)
+    height, width = small.shape
+    top, left = (MNIST_SIDE - height) // 2, (MNIST_SIDE - width) // 2
+    canvas[top:top + height, left:left + width] = small
+    total = canvas.sum()
+    if total <= 0:
+        return canvas
+    ys, xs = np.indices(canvas.shape)
+    shift_y = int(round(MNIST_SIDE / 2 - 0.5 - (ys * canvas).sum() / total))
+    shift_x = int(round(MNIST_SIDE / 2 - 0.5 - (xs * canvas).sum() / total))
+    # Never push ink off the canvas: limit the shift to the free margin.
+    shift_y = int(np.clip(shift_y, -top, MNIST_SIDE - top - height))
+    shift_x = int(np.clip(shift_x, -left, MNIST_SIDE - left - width))
+    matrix = np.float32([[1, 0, shift_x], [0, 1, shift_y]])
+    return cv2.warpAffine(canvas, matrix, (MNIST_SIDE, MNIST_SIDE), flags=cv2.INTER_NEAREST)
+
+
+def prepare_digit(picture) -> DigitCrop:
+    """One digit, MNIST style. Raises NoDigitError when there is nothing to read."""
+    ink = ink_map(picture)
+    mask = ink_mask(ink)
+    if not mask.any():
+        raise NoDigitError(NO_DIGIT)
+    ys, xs = np.nonzero(mask)
+    box = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+    return DigitCrop(mnist_style(ink, mask), box)
+
+
+# --- numbers: several digits in a row ------------------------------------------------
+
+
+def _column_groups(labels: np.ndarray, stats: np.ndarray) -> list[list[int]]:
+    """Group connected components that overlap horizontally: broken strokes of one digit."""
+    order = sorted(range(1, len(stats)), key=lambda i: stats[i, cv2.CC_STAT_LEFT])
+    groups: list[list[int]] = []
+    spans: list[list[int]] = []
+    for index in order:
+        left = stats[index, cv2.CC_STAT_LEFT]
+        right = left + stats[index, cv2.CC_STAT_WIDTH]
+        if spans:
+            g_left, g_right = spans[-1]
+            overlap = min(right, g_right) - max(left, g_left)
+            if overlap > 0.5 * min(right - left, g_right - g_left):
+                groups[-1].append(index)
+                spans[-1] = [min(left, g_left), max(right, g_right)]
+                continue
+        groups.append([index])
+        spans.append([left, right])
+    return groups
+
+
+def _split_touching(mask: np.ndarray, height: int) -> list[np.ndarray]:
+    """Split a blob much wider than a digit at its thinnest columns."""
+    ys, xs = np.nonzero(mask)
+    left, right = xs.min(), xs.max() + 1
+    width = right - left
+    if width <= 1.15 * height:
+        return [mask]
+    profile = mask[:, left:right].sum(axis=0)
+    lo, hi = int(width * 0.3), int(width * 0.7)
+    cut = left + lo + int(np.argmin(profile[lo:hi]))
+    first, second = mask.copy(), mask.copy()
+    first[:, cut:] = 0
+    second[:, :cut] = 0
+    pieces = []
+    for piece in (first, second):
+        if piece.any():
+            pieces.extend(_split_touching(piece, height))
+    return pieces
+
+
+def split_digits(picture) -> list[DigitCrop]:
+    """The digits of a number, left to right, each MNIST style. Raises NoDigitError when there are none."""
+    ink = ink_map(picture)
+    mask = ink_mask(ink)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        raise NoDigitError(NO_DIGIT)
+    groups = _column_groups(labels, stats)
+    heights = [int(np.ptp(np.nonzero(np.isin(labels, g))[0])) + 1 for g in groups]
+    line_height = max(heights)
+    crops = []
+    for group in groups:
+        group_mask = np.isin(labels, group).astype(np.uint8)
+        for piece in _split_touching(group_mask, line_height):
+            ys, xs = np.nonzero(piece)
+            if len(xs) == 0:
+                continue
+            box = (int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
+            crops.append(DigitCrop(mnist_style(ink, piece), box))
+    crops.sort(key=lambda crop: crop.box[0])
+    return crops

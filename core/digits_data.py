@@ -1,0 +1,227 @@
+"""Digit datasets: MNIST (IDX files or Keras' mnist.npz) and Kaggle "Digit Recognizer" CSVs.
+
+Arrays are kept as uint8 `(N, 28, 28)` white ink on black, the model input convention.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core import config
+from core.errors import DataError
+
+DIGIT_CLASSES = [str(d) for d in range(10)]
+
+IDX_FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+_IDX_MAGIC = {3: 2051, 1: 2049}  # images, labels
+_EXPECTED_COUNTS = {"x_train": 60000, "y_train": 60000, "x_test": 10000, "y_test": 10000}
+
+WHERE_TO_PUT_MNIST = (
+    "put the four MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+    "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) or Keras' mnist.npz in data/mnist/, "
+    "or point MNIST_DIR at the folder that holds them"
+)
+
+
+@dataclass
+class DigitData:
+    """A digit dataset split into train and test; `y_test` is None for an unlabelled Kaggle test set."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray | None
+    source: str
+    fingerprint: str
+    class_names: list[str] = field(default_factory=lambda: list(DIGIT_CLASSES))
+
+
+def _open_maybe_gzip(path: Path) -> bytes:
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise DataError(f"{path.name} is a damaged gzip file ({exc}); {WHERE_TO_PUT_MNIST}.") from None
+    return raw
+
+
+def parse_idx(raw: bytes, name: str, ndim: int) -> np.ndarray:
+    """Parse one IDX file (the MNIST format), checking its magic number and its length."""
+    if len(raw) < 4 + 4 * ndim:
+        raise DataError(f"{name} is too short to be an MNIST file; {WHERE_TO_PUT_MNIST}.")
+    magic = int.from_bytes(raw[:4], "big")
+    if magic != _IDX_MAGIC[ndim]:
+        raise DataError(
+            f"{name} has the wrong magic number ({magic}, expected {_IDX_MAGIC[ndim]}): "
+            f"it is not an MNIST {'image' if ndim == 3 else 'label'} file; {WHERE_TO_PUT_MNIST}."
+        )
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    offset = 4 + 4 * ndim
+    expected = int(np.prod(dims))
+    if len(raw) - offset != expected:
+        raise DataError(
+            f"{name} is cut short or padded: it declares {expected} bytes of data but holds "
+            f"{len(raw) - offset}; {WHERE_TO_PUT_MNIST}."
+        )
+    if ndim == 3 and dims[1:] != [28, 28]:
+        raise DataError(f"{name} holds {dims[1]}x{dims[2]} images, not 28x28; {WHERE_TO_PUT_MNIST}.")
+    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(dims)
+
+
+def _find_idx(folder: Path, stem: str) -> Path | None:
+    for candidate in (folder / f"{stem}.gz", folder / stem):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_idx_folder(folder: Path) -> DigitData:
+    """Load the four MNIST IDX files (gzipped or raw) from a folder."""
+    arrays, digest = {}, hashlib.sha256()
+    for key, stem in IDX_FILES.items():
+        path = _find_idx(folder, stem)
+        if path is None:
+            raise DataError(f"{stem}(.gz) is missing from {folder}; {WHERE_TO_PUT_MNIST}.")
+        raw = _open_maybe_gzip(path)
+        digest.update(raw)
+        arrays[key] = parse_idx(raw, path.name, 3 if key.startswith("x") else 1)
+    return _checked(arrays, source=str(folder), fingerprint="sha256:" + digest.hexdigest()[:16])
+
+
+def load_npz(path: Path) -> DigitData:
+    """Load Keras' mnist.npz."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in IDX_FILES}
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataError(f"{path} is not a usable mnist.npz ({exc}); {WHERE_TO_PUT_MNIST}.") from None
+    digest = hashlib.sha256()
+    for key in IDX_FILES:
+        digest.update(np.ascontiguousarray(arrays[key]).tobytes())
+    return _checked(arrays, source=str(path), fingerprint="sha256:" + digest.hexdigest()[:16])
+
+
+def _checked(arrays: dict, source: str, fingerprint: str) -> DigitData:
+    for key in ("x_train", "x_test"):
+        if arrays[key].ndim != 3 or arrays[key].shape[1:] != (28, 28):
+            raise DataError(f"{key} in {source} has shape {arrays[key].shape}, not (N, 28, 28).")
+    for split in ("train", "test"):
+        if len(arrays[f"x_{split}"]) != len(arrays[f"y_{split}"]):
+            raise DataError(f"{source}: the {split} images and labels have different counts.")
+    if not np.isin(arrays["y_train"], np.arange(10)).all():
+        raise DataError(f"{source}: labels outside 0..9.")
+    return DigitData(
+        x_train=arrays["x_train"].astype(np.uint8, copy=False),
+        y_train=arrays["y_train"].astype(np.int64),
+        x_test=arrays["x_test"].astype(np.uint8, copy=False),
+        y_test=arrays["y_test"].astype(np.int64),
+        source=source,
+        fingerprint=fingerprint,
+    )
+
+
+def mnist_candidates() -> list[Path]:
+    """The places MNIST is looked for, in order (the design's lookup chain, before the download)."""
+    places = []
+    if os.environ.get("MNIST_DIR"):
+        places.append(Path(os.environ["MNIST_DIR"]).expanduser())
+    places += [config.data_dir() / "mnist", config.keras_cache_dir()]
+    return places
+
+
+def _load_from(place: Path) -> DigitData | None:
+    if place.is_file() and place.suffix == ".npz":
+        return load_npz(place)
+    if not place.is_dir():
+        return None
+    if any(_find_idx(place, stem) for stem in IDX_FILES.values()):
+        return load_idx_folder(place)
+    if (place / "mnist.npz").is_file():
+        return load_npz(place / "mnist.npz")
+    return None
+
+
+def load_mnist(allow_download: bool = True) -> DigitData:
+    """MNIST from the first place that has it; the Keras download is the last resort."""
+    for place in mnist_candidates():
+        data = _load_from(place)
+        if data is not None:
+            return data
+    if allow_download:
+        try:
+            from keras.datasets import mnist  # lazy: TensorFlow is only needed for the download
+
+            mnist.load_data()
+        except Exception:  # noqa: BLE001 - any failure of the download means "not available"
+            pass
+        else:
+            return load_npz(config.keras_cache_dir() / "mnist.npz")
+    raise DataError(f"MNIST was not found and could not be downloaded: {WHERE_TO_PUT_MNIST}.")
+
+
+# --- Kaggle "Digit Recognizer" CSVs -------------------------------------------------
+
+_PIXEL_COLUMNS = [f"pixel{i}" for i in range(784)]
+
+
+def read_kaggle_csv(source, labelled: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read a Kaggle Digit Recognizer CSV (`label,pixel0..pixel783`, or pixels only for test.csv)."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(source)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(f"This is not a readable CSV file ({exc}).") from None
+    expected = (["label"] if labelled else []) + _PIXEL_COLUMNS
+    if list(frame.columns) != expected:
+        missing = [c for c in expected if c not in frame.columns][:3]
+        raise DataError(
+            "This CSV does not have the Kaggle Digit Recognizer columns "
+            f"({'label, ' if labelled else ''}pixel0 … pixel783)"
+            + (f"; missing for example {', '.join(missing)}." if missing else "; the columns are in another order.")
+        )
+    try:
+        values = frame.apply(pd.to_numeric, errors="raise").to_numpy()
+    except (ValueError, TypeError):
+        raise DataError("This CSV holds values that are not numbers; every pixel must be 0..255.") from None
+    if np.isnan(values).any() or values.size == 0:
+        raise DataError("This CSV has empty cells or no rows; every pixel must be 0..255.")
+    pixels = values[:, 1:] if labelled else values
+    if pixels.min() < 0 or pixels.max() > 255:
+        raise DataError("This CSV has pixel values outside 0..255.")
+    images = pixels.astype(np.uint8).reshape(-1, 28, 28)
+    labels = values[:, 0].astype(np.int64) if labelled else None
+    if labels is not None and not np.isin(labels, np.arange(10)).all():
+        raise DataError("This CSV has labels outside 0..9.")
+    return images, labels
+
+
+def load_kaggle(train_csv: Path, test_fraction: float = 0.1) -> DigitData:
+    """A labelled Kaggle train.csv as a digit dataset, with a stratified test split held out."""
+    from sklearn.model_selection import train_test_split
+
+    images, labels = read_kaggle_csv(train_csv, labelled=True)
+    x_train, x_test, y_train, y_test = train_test_split(
+        images, labels, test_size=test_fraction, stratify=labels, random_state=config.SEED
+    )
+    digest = hashlib.sha256(images.tobytes() + labels.tobytes()).hexdigest()[:16]
+    return DigitData(x_train, y_train, x_test, y_test, source=str(train_csv), fingerprint="sha256:" + digest)
+
+
+def kaggle_submission(predicted_labels: np.ndarray) -> str:
+    """The Kaggle submission CSV text: `ImageId,Label` with ImageId counted from 1."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"ImageId": np.arange(1, len(predicted_labels) + 1), "Label": predicted_labels})
+    return frame.to_csv(index=False)

@@ -1,0 +1,25 @@
+"""The project's own errors: each carries one sentence a person can act on."""
+
+
+class StudioError(Exception):
+    """Base class: `str(err)` is the sentence shown in the UI or the JSON error line."""
+
+
+class DataError(StudioError):
+    """A dataset is missing, corrupt or in the wrong format."""
+
+
+class ImageError(StudioError):
+    """An input image cannot be used."""
+
+
+class NoDigitError(ImageError):
+    """The image is readable but holds nothing that looks like a digit."""
+
+
+class ModelError(StudioError):
+    """A model cannot be built, saved or loaded."""
+
+
+class RunError(StudioError):
+    """A background training run cannot be started or controlled."""

@@ -1,0 +1,201 @@
+"""Photo datasets: PetImages (`Cat/`, `Dog/`) or any folder with one subfolder per class.
+
+Every file is decoded once; bad ones (zero bytes, not an image, `Thumbs.db`, undecodable)
+are skipped and counted in a cleaning report. The clean index is cached on disk next to
+the data and reused while the folder is unchanged.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from core import config
+from core.errors import DataError, ImageError
+from core.images import read_image_file
+
+INDEX_VERSION = 2
+# Formats TensorFlow's decoder reads directly; anything else that decodes (a CMYK JPEG, a WebP,
+# a TIFF) is converted once to PNG beside the index so the training pipeline can read it.
+TF_FORMATS = {"JPEG", "PNG", "GIF", "BMP"}
+SKIPPED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
+
+WHERE_TO_PUT_PETIMAGES = (
+    "download kagglecatsanddogs_5340.zip from Microsoft (python -m core data fetch petimages does it), "
+    "unpack it so that data/PetImages/Cat and data/PetImages/Dog exist, or point PETIMAGES_DIR at such a folder"
+)
+
+
+@dataclass
+class ImageEntry:
+    path: str  # what the pipeline reads (a converted copy for formats TensorFlow cannot decode)
+    source: str  # the original file, relative to the dataset root
+    label: int
+    width: int
+    height: int
+    format: str
+
+
+@dataclass
+class FolderIndex:
+    root: str
+    class_names: list[str]
+    entries: list[ImageEntry]
+    skipped: list[dict] = field(default_factory=list)  # {"file", "reason"}
+    signature: str = ""
+
+    def report(self) -> dict:
+        """The cleaning report: counts by reason and per class, and the files that were dropped."""
+        reasons = Counter(item["reason"] for item in self.skipped)
+        kept = Counter(self.class_names[e.label] for e in self.entries)
+        return {
+            "root": self.root,
+            "kept": len(self.entries),
+            "skipped": len(self.skipped),
+            "kept_per_class": {name: kept.get(name, 0) for name in self.class_names},
+            "skipped_by_reason": dict(reasons),
+            "skipped_files": self.skipped,
+        }
+
+
+def petimages_dir() -> Path:
+    """Where PetImages is looked for: `$PETIMAGES_DIR`, then `data/PetImages/`."""
+    if os.environ.get("PETIMAGES_DIR"):
+        return Path(os.environ["PETIMAGES_DIR"]).expanduser()
+    return config.data_dir() / "PetImages"
+
+
+def class_folders(root: Path) -> list[Path]:
+    if not root.is_dir():
+        raise DataError(f"The folder {root} does not exist.")
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if len(folders) < 2:
+        raise DataError(
+            f"{root} must hold one subfolder per class, at least two (for example Cat/ and Dog/); "
+            f"it has {len(folders)}."
+        )
+    return folders
+
+
+def _signature(folders: list[Path]) -> str:
+    """Changes when any file is added, removed, renamed or rewritten."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            if entry.is_file():
+                stat = entry.stat()
+                digest.update(f"{folder.name}/{entry.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:20]
+
+
+def _index_cache_path(root: Path) -> Path:
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
+    return config.data_dir() / ".index" / f"{root.name}-{key}"
+
+
+def _check_file(path: Path) -> tuple[str | None, object]:
+    """(reason to skip or None, decoded image)."""
+    if path.name.lower() in SKIPPED_NAMES:
+        return "system file", None
+    try:
+        if path.stat().st_size == 0:
+            return "empty file", None
+        image = read_image_file(path)
+    except ImageError as exc:
+        text = str(exc)
+        return ("not an image" if "not an image" in text else "undecodable"), None
+    return None, image
+
+
+def scan_folder(root: Path, progress=None) -> FolderIndex:
+    """Decode every file once and build the clean index, or reuse the cached one if nothing changed."""
+    root = Path(root)
+    folders = class_folders(root)
+    signature = _signature(folders)
+    cache = _index_cache_path(root)
+    cached = _read_index(cache / "index.json", signature)
+    if cached is not None:
+        return cached
+    files = [(label, path) for label, folder in enumerate(folders) for path in sorted(folder.iterdir()) if path.is_file()]
+    entries, skipped = [], []
+    for number, (label, path) in enumerate(files):
+        reason, image = _check_file(path)
+        relative = str(path.relative_to(root))
+        if reason:
+            skipped.append({"file": relative, "reason": reason})
+        else:
+            readable = str(path)
+            fmt = (getattr(image, "format", None) or _format_of(path) or "").upper()
+            if fmt not in TF_FORMATS or image.mode not in ("RGB", "L"):
+                readable = str(_converted_copy(cache, relative, image))
+            entries.append(ImageEntry(readable, relative, label, image.width, image.height, fmt))
+        if progress and (number % 50 == 0 or number == len(files) - 1):
+            progress(number + 1, len(files))
+    if not entries:
+        raise DataError(f"No usable image was found in {root}; {WHERE_TO_PUT_PETIMAGES}.")
+    index = FolderIndex(str(root), [f.name for f in folders], entries, skipped, signature)
+    _write_index(cache / "index.json", index)
+    return index
+
+
+def _format_of(path: Path) -> str | None:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.format
+    except Exception:  # noqa: BLE001 - already decoded once; the format is only informative
+        return None
+
+
+def _converted_copy(cache: Path, relative: str, image) -> Path:
+    from core.images import flatten_alpha
+
+    target = cache / "converted" / (relative.replace(os.sep, "__") + ".png")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    flatten_alpha(image).save(target)
+    return target
+
+
+def _read_index(path: Path, signature: str) -> FolderIndex | None:
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if raw.get("version") != INDEX_VERSION or raw.get("signature") != signature:
+        return None
+    return FolderIndex(
+        raw["root"], raw["class_names"], [ImageEntry(**e) for e in raw["entries"]], raw["skipped"], signature
+    )
+
+
+def _write_index(path: Path, index: FolderIndex) -> None:
+    from core.registry import atomic_write_text
+
+    payload = {"version": INDEX_VERSION, **asdict(index)}
+    try:
+        atomic_write_text(path, json.dumps(payload))
+    except OSError:
+        pass  # a read-only data folder only costs a rescan next time
+
+
+def split_index(index: FolderIndex, val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = config.SEED):
+    """A stratified train/validation/test split with a fixed seed: three lists of entries."""
+    from sklearn.model_selection import train_test_split
+
+    entries = index.entries
+    labels = [e.label for e in entries]
+    counts = Counter(labels)
+    stratify = labels if min(counts.values()) >= 3 else None
+    rest, test = train_test_split(entries, test_size=test_fraction, stratify=stratify, random_state=seed)
+    rest_labels = [e.label for e in rest]
+    stratify = rest_labels if min(Counter(rest_labels).values()) >= 2 else None
+    train, val = train_test_split(rest, test_size=val_fraction / (1 - test_fraction), stratify=stratify, random_state=seed)
+    return train, val, test
+
+
+def fingerprint(index: FolderIndex) -> str:
+    return "folder:" + index.signature

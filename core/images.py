@@ -1,0 +1,121 @@
+"""Safe image decoding and the preprocessing that turns a photo into what a photo model takes.
+
+Every image that enters the studio (upload, command line, dataset scan) goes through
+`decode_image`: the content decides, never the file name, and any failure becomes one
+`ImageError` sentence. Digit-specific preprocessing lives in `core.digits`.
+"""
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from core.errors import ImageError
+
+MAX_BYTES = 50 * 1024 * 1024
+MAX_PIXELS = 80_000_000  # an 8000x8000 photo fits; a 40000x40000 "bomb" header does not
+WORK_SIDE = 2048  # big photos are reduced to about this while decoding (JPEG draft mode)
+
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+# The exceptions Pillow's own fuzzing accepts from a bad file, plus what cut-short data raises.
+_DECODE_ERRORS = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    TypeError,
+    IndexError,
+    KeyError,
+    EOFError,
+    struct.error,
+    Image.DecompressionBombError,
+    MemoryError,
+)
+
+
+def decode_image(data: bytes) -> Image.Image:
+    """Decode bytes into an RGB or RGBA image, EXIF orientation applied, first frame of an animation.
+
+    Raises ImageError with a human sentence for anything that is not a usable image.
+    """
+    if not data:
+        raise ImageError("The file is empty.")
+    if len(data) > MAX_BYTES:
+        raise ImageError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if width < 1 or height < 1:
+                raise ImageError("The image has no pixels.")
+            if width * height > MAX_PIXELS:
+                raise ImageError(
+                    f"The image declares {width}×{height} pixels, more than this studio accepts "
+                    f"({MAX_PIXELS // 1_000_000} megapixels)."
+                )
+            if image.format == "JPEG" and max(width, height) > 2 * WORK_SIDE:
+                image.draft("RGB", (WORK_SIDE, WORK_SIDE))  # decode at 1/2..1/8 scale: fast and small
+            image.seek(0)
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            return _to_rgb_or_rgba(image)
+    except ImageError:
+        raise
+    except Image.DecompressionBombWarning:
+        raise ImageError("The image is too large to decode safely.") from None
+    except UnidentifiedImageError:
+        raise ImageError("The file is not an image this studio can read (PNG, JPEG, GIF, BMP, WebP, TIFF).") from None
+    except _DECODE_ERRORS as exc:
+        raise ImageError(f"The image is damaged or cut short and cannot be decoded ({type(exc).__name__}).") from None
+
+
+def _to_rgb_or_rgba(image: Image.Image) -> Image.Image:
+    """Normalise every mode (16-bit, CMYK, palette with transparency, ...) to 8-bit RGB or RGBA."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        array = np.asarray(image, dtype=np.float64)
+        top = array.max() if array.size else 0
+        scale = 255.0 / top if top > 255 else 1.0
+        return Image.fromarray(np.clip(array * scale, 0, 255).astype(np.uint8)).convert("RGB")
+    if image.mode == "P" and "transparency" in image.info:
+        return image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        return image.convert("RGBA")
+    return image.convert("RGB")
+
+
+def read_image_file(path) -> Image.Image:
+    """Decode an image file from disk through the same checks as an upload."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ImageError(f"The file cannot be read ({exc.strerror or exc}).") from None
+    return decode_image(data)
+
+
+def flatten_alpha(image: Image.Image, background=(255, 255, 255)) -> Image.Image:
+    """RGBA onto a plain background, for photo models that take RGB."""
+    if image.mode != "RGBA":
+        return image.convert("RGB")
+    canvas = Image.new("RGB", image.size, background)
+    canvas.paste(image, mask=image.getchannel("A"))
+    return canvas
+
+
+def photo_array(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    """An image as a photo model's input: RGB float32 `(H, W, 3)` in 0..255, resized to `size` (h, w)."""
+    rgb = flatten_alpha(image)
+    resized = rgb.resize((size[1], size[0]), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(resized, dtype=np.float32)
+
+
+def thumbnail_rgb(image: Image.Image, side: int = 160) -> np.ndarray:
+    """A small RGB copy for galleries."""
+    copy = flatten_alpha(image)
+    copy.thumbnail((side, side))
+    return np.asarray(copy)
