@@ -48,6 +48,11 @@ def describe_spec(spec: str) -> str:
     return Path(spec).name
 
 
+def kind_of(spec: str) -> str:
+    """Digits or photos, from the spec alone (no loading)."""
+    return "digits" if spec == "mnist" or spec.endswith(".csv") else "photos"
+
+
 def load(spec: str, val_fraction: float = 0.1, progress=None) -> Dataset:
     """Load a dataset by spec. Raises DataError with a sentence saying what to do when it is missing."""
     if spec == "mnist":
@@ -165,3 +170,50 @@ def photo_augmenter(seed: int = config.SEED):
         keras.layers.RandomContrast(0.15, seed=seed + 3),
     ])
     return lambda x: tf.clip_by_value(layers(x, training=True), 0.0, 255.0)
+
+
+# --- datasets a person adds ------------------------------------------------------------
+
+
+def custom_root() -> Path:
+    return config.data_dir() / "custom"
+
+
+def known_specs() -> list[str]:
+    """The datasets to offer: the two built-in ones and every class folder imported from a zip."""
+    root = custom_root()
+    custom = sorted(str(p) for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
+    return ["mnist", "catsdogs", *custom]
+
+
+def import_zip(data: bytes, name: str) -> str:
+    """Unpack an uploaded zip of class folders into data/custom/<name>; returns its spec (the folder path)."""
+    import io
+    import os
+    import re
+    import shutil
+    import tempfile
+    import zipfile
+
+    from core.download import find_class_root, unpack
+    from core.folders import class_folders
+
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40] or "dataset"
+    root = custom_root()
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=root, prefix=".upload-"))
+    try:
+        archive = staging / "upload.zip"
+        archive.write_bytes(data)
+        if not zipfile.is_zipfile(io.BytesIO(data)):
+            raise DataError("The upload is not a zip archive.")
+        unpack(archive, staging / "files")
+        found = find_class_root(staging / "files")
+        class_folders(found)
+        target = root / slug
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(found, target)
+        return str(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

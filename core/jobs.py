@@ -131,6 +131,10 @@ def load_run(run_dir: Path) -> Run:
     return run
 
 
+def get_run(run_id: str, root: Path | None = None) -> Run:
+    return load_run(Path(root or config.runs_dir()) / run_id)
+
+
 def list_runs(root: Path | None = None) -> list[Run]:
     root = Path(root or config.runs_dir())
     if not root.is_dir():

@@ -117,11 +117,13 @@ def save_model(model, name: str, meta: dict, history: dict | None = None, root: 
         root.mkdir(parents=True, exist_ok=True)
         _remove_stale_staging(root)
         staging = Path(tempfile.mkdtemp(dir=root, prefix=f"{STAGING_PREFIX}{name}-"))
+        staging.chmod(0o755)
     except OSError as exc:
         raise ModelError(f"The model folder {root} cannot be written ({exc.strerror or exc}); "
                          "the models already there are untouched.") from None
     try:
-        inference = keras.models.clone_model(model)
+        # Rebuilt from its config, the copy is uncompiled: no optimizer state in the file (a third of the size).
+        inference = keras.Model.from_config(model.get_config())
         inference.set_weights(model.get_weights())
         inference.save(staging / MODEL_FILE)
         meta = {**meta, "name": name, "created": meta.get("created") or time.strftime("%Y-%m-%dT%H:%M:%S%z")}

@@ -1,0 +1,107 @@
+"""The only module that imports Streamlit: its caches around the engine.
+
+Models load through `st.cache_resource` keyed by path and modification time, so a rerun
+never reloads a model and a retrained model is picked up at once. Datasets and the
+figures derived from them go through `st.cache_data`. Training is never cached.
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import streamlit as st
+
+from core import datasets, eda, registry
+from core.errors import StudioError
+
+MODEL_LOADS = {"count": 0}  # how many times a model file was really read (the tests count reloads)
+_count_lock = threading.Lock()
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def _predictor(model_file: str, mtime_ns: int):
+    from core.predict import Predictor
+
+    with _count_lock:
+        MODEL_LOADS["count"] += 1
+    info = registry.read_info(registry.Path(model_file).parent)
+    model = registry.load_keras_model(registry.Path(model_file))
+    kind = info.meta.get("kind") or ("digits" if model.input_shape[-1] == 1 else "photos")
+    names = info.meta.get("class_names") or [str(i) for i in range(model.output_shape[-1])]
+    predictor = Predictor(model, names, kind)
+    predictor.probabilities(np.zeros((1, *predictor.input_shape), np.float32))  # trace once, off the hot path
+    return predictor
+
+
+def predictor(name: str):
+    """The shared Predictor of a registry model. Raises StudioError when it is unavailable."""
+    info = registry.resolve(name)
+    path = registry.model_file_of(info)
+    return _predictor(str(path), path.stat().st_mtime_ns)
+
+
+def model_infos():
+    return registry.list_models()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def dataset(spec: str):
+    return datasets.load(spec)
+
+
+def try_dataset(spec: str):
+    """(dataset, None) or (None, the sentence saying why it is not available)."""
+    try:
+        return dataset(spec), None
+    except StudioError as exc:
+        return None, str(exc)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def mean_variance(spec: str):
+    data = dataset(spec)
+    return eda.class_mean_variance(data.train.x, data.train.y, len(data.class_names))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def intensity_histogram(spec: str):
+    data = dataset(spec)
+    return eda.intensity_histogram(data.train.x[:10000], data.train.y[:10000], data.class_names)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def embedding(spec: str, method: str, samples: int):
+    data = dataset(spec)
+    return eda.embedding(data.train.x, data.train.y, method, samples)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def photo_sizes(spec: str):
+    return eda.photo_sizes(dataset(spec).source)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def channel_histograms(spec: str):
+    return eda.channel_histograms(dataset(spec))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def photo_sample(spec: str, per_class: int, seed: int):
+    return eda.photo_sample(dataset(spec), per_class, seed)
+
+
+@st.cache_data(show_spinner="Evaluating on the test split…", max_entries=8)
+def evaluation(model_file: str, mtime_ns: int, name: str):
+    """The evaluation report and test probabilities of a model (keyed by file and modification time)."""
+    from core.evaluation import metrics_from_probabilities, predict_probabilities
+
+    shared = predictor(name)
+    data = dataset(registry.resolve(name).meta.get("dataset", "mnist"))
+    probabilities = predict_probabilities(shared.model, data, data.test, shared.input_shape[:2])
+    return metrics_from_probabilities(data.test.y, probabilities, data.class_names), probabilities
+
+
+def evaluate(name: str):
+    info = registry.resolve(name)
+    path = registry.model_file_of(info)
+    return evaluation(str(path), path.stat().st_mtime_ns, info.name)

@@ -1,0 +1,115 @@
+"""Explore data: structure, balance, samples and pixel statistics of the active dataset."""
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import cache, datasets, eda, figures
+from core.errors import StudioError
+from ui import use_shell
+
+use_shell()
+st.title("Explore data")
+
+with st.expander("Add a dataset of your own classes (a zip with one folder per class)"):
+    with st.form("import_zip", clear_on_submit=True):
+        upload = st.file_uploader("Zip of class folders", type=["zip"])
+        name = st.text_input("Dataset name", placeholder="for example flowers")
+        if st.form_submit_button("Import", icon=":material/upload:") and upload is not None:
+            try:
+                with st.status("Unpacking and checking every image…") as status:
+                    spec = datasets.import_zip(upload.getvalue(), name or upload.name.rsplit(".", 1)[0])
+                    cache.dataset(spec)
+                    status.update(label="Imported", state="complete")
+                st.session_state["pending_dataset"] = spec
+                st.rerun()
+            except StudioError as exc:
+                st.error(str(exc))
+
+spec = st.session_state.get("dataset", "mnist")
+st.caption(f"Dataset: **{datasets.describe_spec(spec)}** (change it in the sidebar)")
+with st.status(f"Loading {datasets.describe_spec(spec)}…", expanded=False) as status:
+    data, problem = cache.try_dataset(spec)
+    status.update(label="Loaded" if data else "Not available", state="complete" if data else "error")
+if data is None:
+    st.warning(problem)
+    st.stop()
+
+if data.kind == "digits":
+    summary = eda.digit_summary(data)
+    columns = st.columns(len(summary))
+    for column, (label, value) in zip(columns, summary.items()):
+        column.metric(label.replace("_", " ").capitalize(), value if isinstance(value, str) else f"{value:,}")
+
+    st.subheader("Label distribution, train vs test")
+    st.plotly_chart(figures.label_distribution(eda.label_counts(data)), width="stretch")
+
+    st.subheader("Samples per class")
+    if st.button("Reshuffle", icon=":material/shuffle:"):
+        st.session_state["sample_seed"] = int(np.random.default_rng().integers(1_000_000))
+    seed = st.session_state.get("sample_seed", 0)
+    per_class = st.slider("Samples per class", 1, 10, 6)
+    picks = eda.samples_per_class(data.train.x, data.train.y, per_class, seed)
+    st.plotly_chart(figures.sample_grid([picks[c] for c in sorted(picks)], [data.class_names[c] for c in sorted(picks)]),
+                    width="stretch")
+
+    st.subheader("Mean and variance image per class")
+    means, variances = cache.mean_variance(spec)
+    tab_mean, tab_var = st.tabs(["Mean", "Variance"])
+    tab_mean.plotly_chart(figures.class_images(means, data.class_names, "Viridis"), width="stretch")
+    tab_var.plotly_chart(figures.class_images(variances, data.class_names, "Magma"), width="stretch")
+
+    st.subheader("Pixel intensity")
+    histogram = cache.intensity_histogram(spec)
+    chosen = st.multiselect("Classes", ["all", *data.class_names], default=["all", "0", "1"])
+    st.plotly_chart(figures.intensity_histogram(histogram, chosen or ["all"]), width="stretch")
+
+    st.subheader("2-D map of a sample")
+    left, right = st.columns([1, 3])
+    method = left.radio("Method", ["PCA", "t-SNE"], help="t-SNE takes about half a minute on 2,000 digits.")
+    samples = left.select_slider("Digits", [500, 1000, 2000, 3000], value=2000)
+    if method == "t-SNE" and not left.toggle("Compute t-SNE", value=False):
+        right.info("t-SNE runs on demand: switch on **Compute t-SNE**.")
+    else:
+        with right, st.spinner(f"Computing {method}…"):
+            frame = cache.embedding(spec, method.lower().replace("-", ""), samples)
+            right.plotly_chart(figures.embedding_scatter(frame, f"{method} of {samples:,} training digits"),
+                               width="stretch")
+else:
+    report = data.cleaning
+    counts = eda.label_counts(data)
+    a, b, c, d = st.columns(4)
+    a.metric("Usable images", f"{report['kept']:,}")
+    b.metric("Skipped files", f"{report['skipped']:,}")
+    c.metric("Classes", len(data.class_names))
+    d.metric("Train / val / test", f"{len(data.train)} / {len(data.val)} / {len(data.test)}")
+
+    st.subheader("Class counts")
+    st.plotly_chart(figures.label_distribution(counts), width="stretch")
+
+    st.subheader("Cleaning report")
+    if report["skipped"]:
+        reasons = pd.DataFrame([{"reason": k, "files": v} for k, v in report["skipped_by_reason"].items()])
+        left, right = st.columns([1, 2])
+        left.dataframe(reasons, hide_index=True, width="stretch")
+        right.dataframe(pd.DataFrame(report["skipped_files"]), hide_index=True, width="stretch", height=220)
+    else:
+        st.success("Every file decoded: nothing was skipped.")
+
+    sizes = cache.photo_sizes(spec)
+    left, right = st.columns(2)
+    left.subheader("Width × height")
+    left.plotly_chart(figures.size_scatter(sizes), width="stretch")
+    right.subheader("Aspect ratio")
+    right.plotly_chart(figures.aspect_histogram(sizes), width="stretch")
+
+    st.subheader("Samples")
+    if st.button("Reshuffle", icon=":material/shuffle:"):
+        st.session_state["sample_seed"] = int(np.random.default_rng().integers(1_000_000))
+    sample = cache.photo_sample(spec, 6, st.session_state.get("sample_seed", 0))
+    for name, thumbs in sample.items():
+        st.markdown(f"**{name}**")
+        if thumbs:
+            st.image([t for t, _ in thumbs], caption=[f for _, f in thumbs], width=128)
+
+    st.subheader("Colour channels per class")
+    st.plotly_chart(figures.channel_histograms(cache.channel_histograms(spec)), width="stretch")

@@ -1,0 +1,99 @@
+"""Evaluate: how a registry model does on its dataset's held-out test split."""
+import numpy as np
+import streamlit as st
+
+from core import cache, digits_data, evaluation, figures, registry
+from core.errors import StudioError
+from core.images import read_image_file, thumbnail_rgb
+from ui import use_shell
+
+use_shell()
+st.title("Evaluate a model")
+
+name = st.session_state.get("model")
+if not name:
+    st.info("There is no model to evaluate yet. The **Train** page makes one.")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.stop()
+
+try:
+    info = registry.resolve(name)
+    result, probabilities = cache.evaluate(name)
+    data = cache.dataset(info.meta.get("dataset", "mnist"))
+except StudioError as exc:
+    st.error(str(exc))
+    st.stop()
+
+meta = info.meta
+st.caption(f"Model **{info.name}** · preset {meta.get('preset', '?')} · dataset "
+           f"{meta.get('dataset', '?')} · {result['samples']:,} test samples")
+
+columns = st.columns(4)
+columns[0].metric("Test accuracy", f"{result['accuracy']:.2%}")
+columns[1].metric("Test loss", f"{result['loss']:.4f}")
+columns[2].metric("Errors", f"{len(result['misclassified']):,}")
+columns[3].metric("AUC" if "auc" in result else "Classes", f"{result['auc']:.4f}" if "auc" in result
+                  else len(data.class_names))
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("Confusion matrix")
+    normalise = st.toggle("Normalise by true class", value=False)
+    st.plotly_chart(figures.confusion_matrix(result["confusion_matrix"], data.class_names, normalise), width="stretch")
+with right:
+    st.subheader("Per-class accuracy")
+    st.plotly_chart(figures.per_class_accuracy(result["per_class_accuracy"]), width="stretch")
+    st.subheader("Classification report")
+    report = evaluation.report_frame(result)
+    st.dataframe(report.style.format({"precision": "{:.4f}", "recall": "{:.4f}", "f1-score": "{:.4f}"}),
+                 width="stretch")
+    st.download_button("Download the report (CSV)", report.to_csv().encode(), f"{info.name}-report.csv",
+                       "text/csv", icon=":material/download:")
+
+if "roc" in result:
+    st.subheader("ROC curve")
+    st.plotly_chart(figures.roc_curve(result["roc"], result["auc"]), width="stretch")
+
+st.subheader("Misclassified samples")
+wrong = result["misclassified"]
+if not wrong:
+    st.success("No test sample is misclassified.")
+else:
+    order = st.radio("Order", ["Most confident mistakes first", "Least confident first"], horizontal=True)
+    shown = st.slider("How many", 5, min(100, len(wrong)), min(30, len(wrong))) if len(wrong) > 5 else len(wrong)
+    chosen = wrong if order.startswith("Most") else wrong[::-1]
+    chosen = chosen[:shown]
+    names = data.class_names
+    if data.kind == "digits":
+        pictures = [np.asarray(data.test.x[item["index"]]) for item in chosen]
+    else:
+        pictures = [thumbnail_rgb(read_image_file(data.test.paths[item["index"]]), 160) for item in chosen]
+    captions = [f"true {names[i['true']]} → {names[i['predicted']]} ({i['confidence']:.0%})" for i in chosen]
+    st.image(pictures, caption=captions, width=96 if data.kind == "digits" else 160)
+
+history = registry.read_history(info)
+if history:
+    st.subheader("Training curves")
+    left, right = st.columns(2)
+    left.plotly_chart(figures.training_curves({info.name: history}, "accuracy"), width="stretch")
+    right.plotly_chart(figures.training_curves({info.name: history}, "loss"), width="stretch")
+
+with st.expander("Model details"):
+    st.code(meta.get("training_command", "(no command recorded)"), language="bash")
+    st.json({k: v for k, v in meta.items() if k not in ("metrics",)}, expanded=False)
+
+if data.kind == "digits":
+    st.subheader("Kaggle submission")
+    st.caption("Upload the Kaggle Digit Recognizer `test.csv` (pixel0 … pixel783) to get `submission.csv`.")
+    upload = st.file_uploader("Kaggle test.csv", type=["csv"], key="kaggle_test")
+    if upload is not None:
+        try:
+            images, _ = digits_data.read_kaggle_csv(upload, labelled=False)
+            predictor = cache.predictor(name)
+            labels = np.concatenate([predictor.probabilities(images[i:i + 512, ..., None]).argmax(axis=1)
+                                     for i in range(0, len(images), 512)])
+            st.success(f"Predicted {len(labels):,} digits.")
+            st.download_button("Download submission.csv", digits_data.kaggle_submission(labels).encode(),
+                               "submission.csv", "text/csv", icon=":material/download:")
+        except StudioError as exc:
+            st.error(str(exc))

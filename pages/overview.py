@@ -1,0 +1,91 @@
+"""Overview: what the studio does, which datasets are here, which models exist, where to go next."""
+import pandas as pd
+import streamlit as st
+
+from core import cache, download, folders
+from core.errors import StudioError
+from ui import use_shell
+
+use_shell()
+st.title("CNN Studio")
+st.markdown(
+    "Train and understand **convolutional neural networks** on images, end to end: look at the data, "
+    "train a Keras CNN with live progress, evaluate it honestly on held-out data, and try it on your own "
+    "drawings and photos."
+)
+
+steps = st.columns(4)
+for column, (page, title, text) in zip(steps, [
+    ("pages/eda.py", "Explore data", "Class balance, sample grids, mean images, pixel statistics, 2-D maps."),
+    ("pages/train.py", "Train", "Pick a preset, tune epochs, dropout and learning rate, watch it learn."),
+    ("pages/evaluate.py", "Evaluate", "Accuracy, confusion matrix, per-class report, the mistakes it makes."),
+    ("pages/predict.py", "Predict", "Draw a digit or a number, upload photos, see what the model looked at."),
+]):
+    with column.container(border=True):
+        st.markdown(f"**{title}**")
+        st.caption(text)
+        st.page_link(page, label=f"Open {title.lower()}", icon=":material/arrow_forward:")
+
+st.subheader("Datasets")
+mnist_column, pets_column = st.columns(2)
+with mnist_column.container(border=True):
+    st.markdown("**MNIST handwritten digits** · 10 classes, 28×28 grayscale")
+    data, problem = cache.try_dataset("mnist")
+    if data is not None:
+        a, b = st.columns(2)
+        a.metric("Training images", f"{len(data.train) + len(data.val):,}")
+        b.metric("Test images", f"{len(data.test):,}")
+        st.caption(f"Found in `{data.source}`")
+    else:
+        st.warning(problem)
+
+with pets_column.container(border=True):
+    st.markdown("**Cats vs Dogs** · Microsoft's Kaggle PetImages, 2 classes, photos")
+    root = folders.petimages_dir()
+    if root.is_dir():
+        data, problem = cache.try_dataset("catsdogs")
+        if data is not None:
+            a, b, c = st.columns(3)
+            a.metric("Usable photos", f"{data.cleaning['kept']:,}")
+            b.metric("Skipped files", f"{data.cleaning['skipped']:,}")
+            c.metric("Classes", len(data.class_names))
+            st.caption(f"Found in `{data.source}`")
+        else:
+            st.warning(problem)
+    else:
+        st.info(f"Not found at `{root}`. Download it here (about 786 MB), or "
+                f"{folders.WHERE_TO_PUT_PETIMAGES}.")
+        if st.button("Download PetImages", icon=":material/download:"):
+            bar = st.progress(0.0, text="Connecting…")
+
+            def show(done, total):
+                share = min(done / total, 1.0) if total else 0.0
+                bar.progress(share, text=f"Downloaded {done / 1e6:.0f} MB" + (f" of {total / 1e6:.0f} MB" if total else ""))
+
+            try:
+                with st.status("Fetching PetImages…", expanded=True) as status:
+                    report = download.fetch_petimages(show, scan_progress=lambda d, t: bar.progress(
+                        d / t, text=f"Checking photos: {d:,} of {t:,}"))
+                    status.update(label=f"PetImages ready: {report['kept']:,} photos, {report['skipped']} skipped",
+                                  state="complete")
+                cache.dataset.clear()
+            except StudioError as exc:
+                st.error(str(exc))
+
+st.subheader("Models")
+infos = cache.model_infos()
+if infos:
+    table = pd.DataFrame([{
+        "model": info.name,
+        "dataset": info.dataset,
+        "preset": info.meta.get("preset", ""),
+        "test accuracy": info.accuracy,
+        "epochs": info.meta.get("epochs_run"),
+        "created": (info.meta.get("created") or "")[:16].replace("T", " "),
+        "status": "ready" if info.available else f"unavailable: {info.reason}",
+    } for info in infos])
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"test accuracy": st.column_config.ProgressColumn(format="percent", min_value=0.0,
+                                                                                 max_value=1.0)})
+else:
+    st.info("The registry is empty. The Train page makes a model in a minute.")

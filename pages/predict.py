@@ -1,0 +1,140 @@
+"""Predict: draw a digit or a number, or upload digit images or photos, and see what the model says."""
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from core import cache, evaluation, figures
+from core.errors import NoDigitError, StudioError
+from core.images import decode_image, thumbnail_rgb
+from ui import use_shell
+
+use_shell()
+st.title("Predict")
+
+name = st.session_state.get("model")
+if not name:
+    st.info("There is no model yet: the **Train** page makes one.")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.stop()
+try:
+    predictor = cache.predictor(name)
+except StudioError as exc:
+    st.error(str(exc))
+    st.stop()
+st.caption(f"Model **{name}** · {len(predictor.class_names)} classes · input {predictor.input_shape}")
+
+
+def enlarge(image: np.ndarray, side: int = 140) -> np.ndarray:
+    """A small model input shown large with crisp pixels."""
+    image = np.asarray(image).squeeze()
+    factor = max(1, side // image.shape[0])
+    return np.kron(image, np.ones((factor, factor) + ((1,) if image.ndim == 3 else ()))).astype(np.uint8)
+
+
+def show_prediction(prediction, key: str, picture_for_cam=None) -> None:
+    """The answer, the top 3 when unsure, all probabilities, and Grad-CAM."""
+    if prediction.unsure:
+        top = ", ".join(f"{label} ({p:.0%})" for label, p in prediction.top(3))
+        st.warning(f"Not sure. Best guesses: {top}")
+    else:
+        st.markdown(f"### {prediction.label}  \n**{prediction.confidence:.1%}** confident")
+    st.plotly_chart(figures.probabilities(prediction.class_names, prediction.probabilities, prediction.index),
+                    width="stretch", key=f"probs_{key}")
+    if picture_for_cam is not None and st.toggle("Show Grad-CAM", key=f"cam_{key}",
+                                                 help="Where the evidence for the predicted class sits."):
+        heat = evaluation.grad_cam(predictor.model, prediction.model_input, prediction.index)
+        st.image(enlarge(evaluation.overlay(picture_for_cam, heat), 168), caption="Grad-CAM")
+
+
+def canvas_picture(key: str, width: int, height: int, stroke: int):
+    result = st_canvas(stroke_width=stroke, stroke_color="#000000", background_color="", width=width,
+                       height=height, drawing_mode="freedraw", return_image_data=True, key=key)
+    data = result.image_data
+    return None if data is None else np.asarray(data)
+
+
+def digit_from_canvas() -> None:
+    left, right = st.columns([3, 2])
+    with left:
+        stroke = st.slider("Stroke width", 4, 40, 18, key="stroke_single")
+        if st.button("Clear", icon=":material/ink_eraser:", key="clear_single"):
+            st.session_state["canvas_single_n"] = st.session_state.get("canvas_single_n", 0) + 1
+        picture = canvas_picture(f"canvas_single_{st.session_state.get('canvas_single_n', 0)}", 280, 280, stroke)
+    with right:
+        if picture is None:
+            st.info("Draw a digit on the canvas.")
+            return
+        try:
+            prediction = predictor.predict(picture)
+        except NoDigitError as exc:
+            st.info(str(exc))
+            return
+        st.image(enlarge(prediction.model_input), caption="What the model sees (28×28)")
+        show_prediction(prediction, "canvas", picture_for_cam=prediction.model_input.squeeze())
+
+
+def number_from_canvas() -> None:
+    stroke = st.slider("Stroke width", 4, 40, 16, key="stroke_multi")
+    if st.button("Clear", icon=":material/ink_eraser:", key="clear_multi"):
+        st.session_state["canvas_multi_n"] = st.session_state.get("canvas_multi_n", 0) + 1
+    picture = canvas_picture(f"canvas_multi_{st.session_state.get('canvas_multi_n', 0)}", 720, 220, stroke)
+    if picture is None:
+        st.info("Write a number across the canvas, digits side by side.")
+        return
+    try:
+        reading = predictor.read_number(picture)
+    except NoDigitError as exc:
+        st.info(str(exc))
+        return
+    st.markdown(f"## {reading.text}")
+    st.caption(f"{len(reading.digits)} digit(s) · all correct with probability {reading.confidence:.1%}")
+    st.image([enlarge(d.model_input, 84) for d in reading.digits],
+             caption=[f"{d.label} · {d.confidence:.0%}" + (" · not sure" if d.unsure else "") for d in reading.digits])
+
+
+def uploads() -> None:
+    files = st.file_uploader("Images", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
+                             accept_multiple_files=True, key="uploads",
+                             help="Checked by content, not by name. Large photos are scaled down.")
+    if not files:
+        return
+    pictures, problems = [], []
+    for upload in files:
+        try:
+            pictures.append((upload.name, decode_image(upload.getvalue())))
+        except StudioError as exc:
+            problems.append(f"**{upload.name}**: {exc}")
+    for problem in problems:
+        st.error(problem)
+    outcomes = predictor.predict_many([p for _, p in pictures])
+    columns = st.columns(4)
+    for number, ((file_name, picture), outcome) in enumerate(zip(pictures, outcomes)):
+        with columns[number % 4].container(border=True):
+            if isinstance(outcome, StudioError):
+                st.image(thumbnail_rgb(picture), caption=file_name)
+                st.info(str(outcome))
+                continue
+            shown = outcome.model_input.squeeze() if predictor.kind == "digits" else thumbnail_rgb(picture, 224)
+            st.image(enlarge(shown) if predictor.kind == "digits" else shown, caption=file_name)
+            answer = f"**{outcome.label}** · {outcome.confidence:.0%}"
+            if outcome.unsure:
+                answer = "Not sure: " + ", ".join(f"{label} {p:.0%}" for label, p in outcome.top(3))
+            st.markdown(answer)
+            if st.toggle("Grad-CAM", key=f"cam_upload_{number}"):
+                heat = evaluation.grad_cam(predictor.model, outcome.model_input, outcome.index)
+                base = outcome.model_input if predictor.kind == "photos" else outcome.model_input.squeeze()
+                st.image(enlarge(evaluation.overlay(base, heat), 168) if predictor.kind == "digits"
+                         else evaluation.overlay(base, heat), caption="Grad-CAM")
+
+
+if predictor.kind == "digits":
+    draw, number, upload = st.tabs(["Draw a digit", "Write a number", "Upload images"])
+    with draw:
+        digit_from_canvas()
+    with number:
+        number_from_canvas()
+    with upload:
+        uploads()
+else:
+    st.markdown(f"Upload photos of: {', '.join(predictor.class_names)}.")
+    uploads()

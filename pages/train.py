@@ -1,0 +1,138 @@
+"""Train: settings in a form, a background run watched live, and the history of past runs."""
+import time
+
+import pandas as pd
+import streamlit as st
+
+from core import datasets, figures, jobs
+from core.errors import StudioError
+from core.models import PRESETS, presets_for
+from core.training import TrainConfig
+from ui import use_shell
+
+use_shell()
+st.title("Train a CNN")
+
+spec = st.session_state.get("dataset", "mnist")
+kind = datasets.kind_of(spec)
+choices = presets_for(kind)
+
+with st.form("train_settings"):
+    st.markdown(f"Dataset: **{datasets.describe_spec(spec)}** (change it in the sidebar)")
+    preset_name = st.selectbox("Preset", choices, format_func=lambda n: f"{n} — {PRESETS[n].description}")
+    defaults = PRESETS[preset_name].defaults
+    left, middle, right = st.columns(3)
+    epochs = left.slider("Epochs", 1, 50, 3 if kind == "digits" else 5)
+    dropout = left.slider("Dropout", 0.0, 0.7, float(defaults.get("dropout", 0.25)), 0.05)
+    batch_size = middle.select_slider("Batch size", [16, 32, 64, 128, 256, 512], value=defaults.get("batch_size", 128))
+    learning_rate = middle.select_slider("Learning rate", [1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2],
+                                         value=defaults.get("learning_rate", 1e-3), format_func=lambda v: f"{v:g}")
+    width = middle.select_slider("Width (filters ×)", [0.25, 0.5, 0.75, 1.0, 1.5, 2.0], value=defaults.get("width", 1.0))
+    augment = right.toggle("Augmentation", value=bool(defaults.get("augment", False)),
+                           help="Digits: rotation, zoom, shift, stroke width. Photos: flips, rotation, zoom, contrast.")
+    batch_norm = right.toggle("Batch normalisation", value=bool(defaults.get("batch_norm", True)))
+    patience = right.number_input("Early-stopping patience (0 = off)", 0, 20, 0)
+    with st.expander("More"):
+        schedule = st.radio("Learning-rate schedule", ["plateau", "cosine"], horizontal=True,
+                            help="plateau halves the rate when validation loss stalls; cosine decays it smoothly.")
+        limit = st.number_input("Use at most this many training samples (0 = all)", 0, 1_000_000, 0, step=1000)
+        fine_tune = st.number_input("Fine-tuning epochs (transfer preset)", 0, 20, 0)
+        name = st.text_input("Model name (optional)", placeholder="generated from dataset, preset and time")
+    started = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
+
+if started:
+    cfg = TrainConfig(dataset=spec, preset=preset_name, epochs=epochs, dropout=dropout, batch_size=batch_size,
+                      learning_rate=learning_rate, augment=augment, batch_norm=batch_norm, early_stopping=patience,
+                      width=width, lr_schedule=schedule, limit=limit or None, fine_tune_epochs=fine_tune,
+                      name=name.strip() or None)
+    try:
+        if cfg.name:
+            from core.registry import check_name
+
+            check_name(cfg.name)
+        run = jobs.start_run(cfg)
+        st.session_state["watch_run"] = run.id
+        st.toast(f"Training started: {preset_name} on {datasets.describe_spec(spec)}", icon="🚀")
+    except StudioError as exc:
+        st.error(str(exc))
+
+
+def show_run(run: jobs.Run) -> None:
+    """Progress, live curves and the outcome of one run."""
+    last = run.last_batch or {}
+    epochs = last.get("epochs") or run.config.get("epochs") or 1
+    epoch, steps = last.get("epoch", 0), last.get("steps") or 1
+    batch = last.get("batch", steps) if last.get("type") == "batch" else steps
+    done_share = min(1.0, ((epoch - 1) + batch / steps) / epochs) if epoch else 0.0
+    if run.status == "running":
+        status = next((e["message"] for e in reversed(run.events) if e.get("type") == "status"), "Starting…")
+        st.progress(done_share, text=f"Epoch {epoch}/{epochs} · batch {batch}/{steps}" if epoch else status)
+        columns = st.columns(4)
+        columns[0].metric("Loss", f"{last['loss']:.4f}" if "loss" in last else "–")
+        columns[1].metric("Accuracy", f"{last['accuracy']:.2%}" if "accuracy" in last else "–")
+        columns[2].metric("ETA", f"{last['eta']:.0f} s" if "eta" in last else "–")
+        lr = next((e["lr"] for e in reversed(run.epochs) if "lr" in e), run.config.get("learning_rate"))
+        columns[3].metric("Learning rate", f"{lr:.2g}" if lr else "–")
+    elif run.status == "done":
+        final = next(e for e in reversed(run.events) if e.get("type") == "done")
+        st.success(f"Finished: model **{final['model']}** saved, test accuracy **{final['test_accuracy']:.2%}** "
+                   f"in {final.get('seconds', 0):.0f} s.")
+        if st.button("Evaluate this model", icon=":material/fact_check:", key=f"eval_{run.id}"):
+            st.session_state["model"] = final["model"]
+            st.switch_page("pages/evaluate.py")
+    elif run.status == "cancelled":
+        st.warning("Cancelled: no model was saved.")
+    else:
+        st.error(run.detail or "The run failed.")
+    history = {key: [e[key] for e in run.epochs if key in e] for key in ("loss", "val_loss", "accuracy", "val_accuracy")}
+    if any(history.values()):
+        left, right = st.columns(2)
+        left.plotly_chart(figures.training_curves({run.id: history}, "loss"), width="stretch", key=f"loss_{run.id}")
+        right.plotly_chart(figures.training_curves({run.id: history}, "accuracy"), width="stretch",
+                           key=f"acc_{run.id}")
+
+
+def live_view() -> None:
+    active = jobs.active_run()
+    watched = active.id if active else st.session_state.get("watch_run")
+    if watched is None:
+        st.info("No run yet: choose settings above and press **Start training**.")
+        return
+    run = jobs.get_run(watched)
+    st.subheader(f"Run {run.id}: {run.config.get('preset')} on {datasets.describe_spec(run.config.get('dataset', ''))}")
+    if run.status == "running" and st.button("Cancel run", icon=":material/stop:"):
+        with st.spinner("Stopping…"):
+            run = jobs.cancel_run(run.id)
+    show_run(run)
+    was_running = st.session_state.get("live_was_running")
+    st.session_state["live_was_running"] = run.status == "running"
+    if was_running and run.status != "running":
+        st.rerun(scope="app")  # the new model must appear in the sidebar and on the other pages
+
+
+active_now = jobs.active_run() is not None or started
+st.fragment(live_view, run_every=1.0 if active_now else None)()
+
+st.divider()
+st.subheader("Past runs")
+runs = jobs.list_runs()
+if not runs:
+    st.caption("Runs appear here once started.")
+else:
+    table = pd.DataFrame([{
+        "run": r.id, "preset": r.config.get("preset"), "dataset": datasets.describe_spec(r.config.get("dataset", "")),
+        "epochs": len(r.epochs), "status": r.status, "model": r.model,
+        "val accuracy": r.epochs[-1].get("val_accuracy") if r.epochs else None,
+        "started": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started)),
+    } for r in runs])
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"val accuracy": st.column_config.NumberColumn(format="percent")})
+    with_curves = [r for r in runs if r.epochs]
+    compare = st.multiselect("Overlay the curves of", [r.id for r in with_curves],
+                             default=[r.id for r in with_curves[:2]])
+    if compare:
+        chosen = {r.id: {k: [e[k] for e in r.epochs if k in e] for k in ("loss", "val_loss", "accuracy", "val_accuracy")}
+                  for r in with_curves if r.id in compare}
+        left, right = st.columns(2)
+        left.plotly_chart(figures.training_curves(chosen, "accuracy"), width="stretch")
+        right.plotly_chart(figures.training_curves(chosen, "loss"), width="stretch")

@@ -1,0 +1,18 @@
+"""CNN Studio: the dashboard's entry point. Page config, navigation, and the sidebar every page shares."""
+import streamlit as st
+
+from ui import sidebar
+
+st.set_page_config(page_title="CNN Studio", page_icon="🧠", layout="wide", initial_sidebar_state="expanded")
+
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("pages/eda.py", title="Explore data", icon=":material/query_stats:"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
+    st.Page("pages/predict.py", title="Predict", icon=":material/draw:"),
+]
+
+navigation = st.navigation(PAGES)
+sidebar.render()
+navigation.run()

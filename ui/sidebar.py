@@ -1,0 +1,34 @@
+"""The sidebar every page shares: the active dataset and model, and any training run in progress."""
+import streamlit as st
+
+from core import cache, datasets, jobs
+
+
+def model_label(info) -> str:
+    accuracy = f" · {info.accuracy:.2%}" if info.accuracy is not None else ""
+    return f"{info.name}{accuracy}"
+
+
+def render() -> None:
+    with st.sidebar:
+        st.markdown("## :material/neurology: CNN Studio")
+        st.caption("Explore · train · evaluate · predict")
+        specs = datasets.known_specs()
+        if "pending_dataset" in st.session_state:  # a page imported a dataset: select it
+            st.session_state["dataset"] = st.session_state.pop("pending_dataset")
+        if st.session_state.get("dataset") not in specs:
+            st.session_state["dataset"] = "mnist"
+        st.selectbox("Dataset", specs, key="dataset", format_func=datasets.describe_spec)
+        infos = {info.name: info for info in cache.model_infos() if info.available}
+        if infos:
+            if st.session_state.get("model") not in infos:
+                st.session_state["model"] = next(iter(infos))
+            st.selectbox("Model", list(infos), key="model", format_func=lambda name: model_label(infos[name]))
+        else:
+            st.info("No model yet: the Train page makes one.")
+        running = jobs.active_run()
+        if running:
+            last = running.last_batch or {}
+            epoch = f"epoch {last.get('epoch', 0)}/{last.get('epochs', '?')}" if last else "starting"
+            st.page_link("pages/train.py", label=f"Training: {running.config.get('preset')} · {epoch}",
+                         icon=":material/hourglass_top:")
