@@ -82,11 +82,9 @@ def load(spec: str, val_fraction: float = 0.1, progress=None) -> Dataset:
 
 
 def _digit_dataset(spec: str, data, val_fraction: float) -> Dataset:
-    from sklearn.model_selection import train_test_split
+    from core.splits import stratified_split
 
-    x_train, x_val, y_train, y_val = train_test_split(
-        data.x_train, data.y_train, test_size=val_fraction, stratify=data.y_train, random_state=config.SEED
-    )
+    (x_train, y_train), (x_val, y_val) = stratified_split((data.x_train, data.y_train), data.y_train, val_fraction)
     return Dataset(spec, "digits", data.class_names, Split(y_train, x=x_train), Split(y_val, x=x_val),
                    Split(data.y_test, x=data.x_test), data.fingerprint, data.source)
 

@@ -209,12 +209,10 @@ def read_kaggle_csv(source, labelled: bool) -> tuple[np.ndarray, np.ndarray | No
 
 def load_kaggle(train_csv: Path, test_fraction: float = 0.1) -> DigitData:
     """A labelled Kaggle train.csv as a digit dataset, with a stratified test split held out."""
-    from sklearn.model_selection import train_test_split
+    from core.splits import stratified_split
 
     images, labels = read_kaggle_csv(train_csv, labelled=True)
-    x_train, x_test, y_train, y_test = train_test_split(
-        images, labels, test_size=test_fraction, stratify=labels, random_state=config.SEED
-    )
+    (x_train, y_train), (x_test, y_test) = stratified_split((images, labels), labels, test_fraction)
     digest = hashlib.sha256(images.tobytes() + labels.tobytes()).hexdigest()[:16]
     return DigitData(x_train, y_train, x_test, y_test, source=str(train_csv), fingerprint="sha256:" + digest)
 

@@ -128,8 +128,8 @@ def scan_folder(root: Path, progress=None) -> FolderIndex:
             skipped.append({"file": relative, "reason": reason})
         else:
             readable = str(path)
-            fmt = (getattr(image, "format", None) or _format_of(path) or "").upper()
-            if fmt not in TF_FORMATS or image.mode not in ("RGB", "L"):
+            fmt, mode = _source_format(path)
+            if fmt not in TF_FORMATS or mode == "CMYK":
                 readable = str(_converted_copy(cache, relative, image))
             entries.append(ImageEntry(readable, relative, label, image.width, image.height, fmt))
         if progress and (number % 50 == 0 or number == len(files) - 1):
@@ -141,14 +141,15 @@ def scan_folder(root: Path, progress=None) -> FolderIndex:
     return index
 
 
-def _format_of(path: Path) -> str | None:
+def _source_format(path: Path) -> tuple[str, str]:
+    """The file's real format and colour mode, from its header (decoding already succeeded once)."""
     from PIL import Image
 
     try:
         with Image.open(path) as image:
-            return image.format
-    except Exception:  # noqa: BLE001 - already decoded once; the format is only informative
-        return None
+            return (image.format or "").upper(), image.mode
+    except Exception:  # noqa: BLE001 - only informative here
+        return "", ""
 
 
 def _converted_copy(cache: Path, relative: str, image) -> Path:
@@ -184,16 +185,11 @@ def _write_index(path: Path, index: FolderIndex) -> None:
 
 def split_index(index: FolderIndex, val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = config.SEED):
     """A stratified train/validation/test split with a fixed seed: three lists of entries."""
-    from sklearn.model_selection import train_test_split
+    from core.splits import stratified_split
 
     entries = index.entries
-    labels = [e.label for e in entries]
-    counts = Counter(labels)
-    stratify = labels if min(counts.values()) >= 3 else None
-    rest, test = train_test_split(entries, test_size=test_fraction, stratify=stratify, random_state=seed)
-    rest_labels = [e.label for e in rest]
-    stratify = rest_labels if min(Counter(rest_labels).values()) >= 2 else None
-    train, val = train_test_split(rest, test_size=val_fraction / (1 - test_fraction), stratify=stratify, random_state=seed)
+    rest, test = stratified_split(entries, [e.label for e in entries], test_fraction, seed)
+    train, val = stratified_split(rest, [e.label for e in rest], val_fraction / (1 - test_fraction), seed)
     return train, val, test
 
 

@@ -66,8 +66,9 @@ def decode_image(data: bytes) -> Image.Image:
             return _to_rgb_or_rgba(image)
     except ImageError:
         raise
-    except Image.DecompressionBombWarning:
-        raise ImageError("The image is too large to decode safely.") from None
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise ImageError(f"The image declares more than {MAX_PIXELS // 1_000_000} megapixels, more than this "
+                         "studio accepts.") from None
     except UnidentifiedImageError:
         raise ImageError("The file is not an image this studio can read (PNG, JPEG, GIF, BMP, WebP, TIFF).") from None
     except _DECODE_ERRORS as exc:
