@@ -1,7 +1,7 @@
 """CNN Studio: the dashboard's entry point. Page config, navigation, and the sidebar every page shares."""
 import streamlit as st
 
-from ui import sidebar
+from ui import run_page, sidebar
 
 st.set_page_config(page_title="CNN Studio", page_icon="🧠", layout="wide", initial_sidebar_state="expanded")
 
@@ -15,4 +15,4 @@ PAGES = [
 
 navigation = st.navigation(PAGES)
 sidebar.render()
-navigation.run()
+run_page(navigation)

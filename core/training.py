@@ -210,7 +210,7 @@ def train(cfg: TrainConfig, emit: Emit | None = None, should_stop: Callable[[], 
     emit({"type": "start", "epochs": cfg.epochs + cfg.fine_tune_epochs, "steps": steps,
           "train_samples": len(train_split), "val_samples": len(val_split), "config": asdict(cfg)})
     started = time.time()
-    fit = model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0,
+    fit = model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0, shuffle=False,
                     class_weight=class_weights(train_split.y, num_classes))
     history = {k: [float(v) for v in values] for k, values in fit.history.items()}
     if cfg.fine_tune_epochs and not cancel.cancelled and preset.name == "catsdogs-transfer":
@@ -259,7 +259,7 @@ def _fine_tune(model, cfg, train_ds, val_ds, callbacks, history, steps, strategy
                 layer.trainable = True
         _compile(model, cfg, steps, learning_rate=cfg.learning_rate / 10)
     more = model.fit(train_ds, validation_data=val_ds, initial_epoch=cfg.epochs,
-                     epochs=cfg.epochs + cfg.fine_tune_epochs, callbacks=callbacks, verbose=0)
+                     epochs=cfg.epochs + cfg.fine_tune_epochs, callbacks=callbacks, verbose=0, shuffle=False)
     return {k: history.get(k, []) + [float(v) for v in more.history.get(k, [])] for k in set(history) | set(more.history)}
 
 

@@ -39,9 +39,9 @@ def test_odd_formats_are_kept_and_readable_by_tensorflow(pets):
 
 def test_the_clean_index_is_reused_while_the_folder_is_unchanged(pets, monkeypatch):
     folders.scan_folder(pets)
-    monkeypatch.setattr(folders, "_check_file", lambda path: pytest.fail("rescanned an unchanged folder"))
-    assert folders.scan_folder(pets).report()["kept"] == 30
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(folders, "_check_file", lambda path: pytest.fail("rescanned an unchanged folder"))
+        assert folders.scan_folder(pets).report()["kept"] == 30
     (pets / "Cat" / "new.jpg").write_bytes((pets / "Cat" / "0.jpg").read_bytes())
     assert folders.scan_folder(pets).report()["kept"] == 31
 

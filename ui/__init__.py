@@ -1,17 +1,31 @@
-"""Streamlit pieces shared by several pages (the sidebar, the shell guard)."""
-import streamlit as st
+"""Streamlit pieces shared by several pages (the sidebar, the shell)."""
+import threading
+
+_run = threading.local()  # Streamlit runs each session's script in its own thread
+
+
+def run_page(navigation) -> None:
+    """Run the selected page inside the shell (called by streamlit_app.py)."""
+    _run.inside_shell = True
+    try:
+        navigation.run()
+    finally:
+        _run.inside_shell = False
 
 
 def use_shell() -> None:
-    """Make sure a page runs inside `streamlit_app.py`'s navigation and sidebar.
+    """Give a page the shared sidebar even when Streamlit ran it without the entry point.
 
-    A `pages/` folder next to the entry point makes Streamlit start in its old
-    folder-based mode, so a deep link (`/eda`) opened first after a server start
-    would run the page alone, without the shared sidebar. `st.navigation` switches
-    that mode off for good; here we switch it off and rerun through the entry point.
+    A `pages/` folder next to `streamlit_app.py` makes Streamlit start in its old
+    folder-based mode: a deep link (`/eda`) opened first after a server start runs
+    the page alone. We switch that mode off for the next runs (as `st.navigation`
+    does) and draw the sidebar here, without a rerun that would drop a button click.
     """
+    if getattr(_run, "inside_shell", False):
+        return
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    from ui import sidebar
+
+    PagesManager.uses_pages_directory = False
+    sidebar.render()
