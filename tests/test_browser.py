@@ -1,0 +1,86 @@
+"""A real browser (Debian's Chromium through Playwright) against a real Streamlit server on 127.0.0.1.
+
+Set SAVE_SCREENSHOTS=1 to write the page screenshots into docs/ (the README shows them); the
+studio then uses the project's own data and models instead of the tiny test ones.
+"""
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+import badfiles
+from browser import ROOT, draw_strokes, exceptions_on, launch, streamlit_server, wait_until_idle
+
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists() and "CHROMIUM" not in os.environ,
+                                reason="Debian's chromium is not installed (apt-get install chromium)")
+SAVE = os.environ.get("SAVE_SCREENSHOTS") == "1"
+PAGES = [("", "overview"), ("eda", "eda"), ("train", "train"), ("evaluate", "evaluate"), ("predict", "predict")]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, tiny_mnist_dir, trained_digit_model):
+    if SAVE:
+        env = {}
+    else:
+        import shutil
+
+        root = tmp_path_factory.mktemp("browser-studio")
+        shutil.copytree(trained_digit_model / "tiny", root / "models" / "mnist")
+        env = {"STUDIO_MODELS_DIR": str(root / "models"), "STUDIO_DATA_DIR": str(root / "data"),
+               "STUDIO_RUNS_DIR": str(root / "runs"), "MNIST_DIR": str(tiny_mnist_dir)}
+    with streamlit_server(env) as (url, process, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        chromium = launch(p)
+        yield chromium
+        chromium.close()
+
+
+def test_every_page_opens_without_an_exception(server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1800 if SAVE else 1000})
+    shots = ROOT / "docs" if SAVE else tmp_path
+    for path, name in PAGES:
+        page.goto(f"{server}/{path}")
+        wait_until_idle(page)
+        assert exceptions_on(page) == 0, name
+        assert "Traceback" not in page.inner_text("body")
+        page.screenshot(path=str(shots / f"{name}.png"))
+    page.close()
+
+
+def test_drawing_on_the_canvas_gives_a_prediction(server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(f"{server}/predict")
+    wait_until_idle(page)
+    draw_strokes(page, [[(80, 60), (200, 60), (120, 230)]])  # a 7
+    page.wait_for_selector("text=What the model sees (28×28)", timeout=60000)
+    wait_until_idle(page)
+    answer = page.locator('[data-testid="stMain"] h3').all_inner_texts() + \
+        page.locator('[data-testid="stAlert"]').all_inner_texts()
+    assert any(re.fullmatch(r"\d", a.strip()) or "Not sure" in a for a in answer), answer
+    assert exceptions_on(page) == 0
+    if SAVE:
+        page.screenshot(path=str(ROOT / "docs" / "predict-canvas.png"))
+    page.close()
+
+
+def test_uploading_images_gives_a_gallery(server, browser, tmp_path):
+    files = badfiles.write_all(tmp_path / "uploads")
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(f"{server}/predict")
+    wait_until_idle(page)
+    page.get_by_role("tab", name="Upload images").click()
+    page.locator('input[type="file"]').last.set_input_files([str(files["seven.png"]), str(files["text.png"])])
+    page.wait_for_selector("text=seven.png", timeout=60000)
+    wait_until_idle(page)
+    body = page.inner_text("body")
+    assert "not an image" in body  # the text file gets its sentence
+    assert exceptions_on(page) == 0 and "Traceback" not in body
+    page.close()
