@@ -226,14 +226,30 @@ def cmd_models(args) -> int:
     return 0
 
 
+def add_export(sub) -> None:
+    p = sub.add_parser("export", help="export a model to TensorFlow Lite")
+    p.add_argument("--model", required=True, help="a registry name (mnist) or a path")
+    p.add_argument("--out", help="where to write the .tflite file (default: next to the model)")
+
+
+def cmd_export(args) -> int:
+    import os
+
+    from core.export import export_tflite
+
+    path = export_tflite(args.model, args.out)
+    out({"model": args.model, "tflite": str(path), "bytes": os.path.getsize(path)})
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core", description="The CNN image-classification studio.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_train, add_evaluate, add_predict, add_data, add_models):
+    for add in (add_train, add_evaluate, add_predict, add_data, add_models, add_export):
         add(sub)
     args = parser.parse_args(argv)
     handler = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "data": cmd_data,
-               "models": cmd_models}[args.command]
+               "models": cmd_models, "export": cmd_export}[args.command]
     try:
         return handler(args)
     except StudioError as exc:

@@ -57,6 +57,13 @@ def try_dataset(spec: str):
         return None, str(exc)
 
 
+@st.cache_data(show_spinner=False, ttl=60)
+def mnist_counts():
+    from core.digits_data import mnist_counts as counts
+
+    return counts()
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def mean_variance(spec: str):
     data = dataset(spec)

@@ -123,7 +123,9 @@ def make_strategy(name: str):
     import tensorflow as tf
 
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        # Every GPU of this machine; on a CPU-only machine, every logical CPU device (tests use two).
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy(devices=[d.name for d in devices])
     if name == "multiworker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "default":

@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from core import cache, digits_data, evaluation, figures, registry
+from core import cache, digits_data, evaluation, export, figures, registry
 from core.errors import StudioError
 from core.images import read_image_file, thumbnail_rgb
 from ui import use_shell
@@ -78,7 +78,17 @@ if history:
     left.plotly_chart(figures.training_curves({info.name: history}, "accuracy"), width="stretch")
     right.plotly_chart(figures.training_curves({info.name: history}, "loss"), width="stretch")
 
-with st.expander("Model details"):
+with st.expander("Model details and export"):
+    if st.button("Export to TFLite", icon=":material/smartphone:"):
+        try:
+            with st.spinner("Converting…"):
+                st.session_state["tflite"] = (info.name, export.tflite_bytes(cache.predictor(name).model))
+        except StudioError as exc:
+            st.error(str(exc))
+    if st.session_state.get("tflite", (None,))[0] == info.name:
+        data = st.session_state["tflite"][1]
+        st.download_button(f"Download {info.name}.tflite ({len(data) / 1e6:.1f} MB)", data, f"{info.name}.tflite",
+                           "application/octet-stream", icon=":material/download:")
     st.code(meta.get("training_command", "(no command recorded)"), language="bash")
     st.json({k: v for k, v in meta.items() if k not in ("metrics",)}, expanded=False)
 

@@ -30,14 +30,14 @@ st.subheader("Datasets")
 mnist_column, pets_column = st.columns(2)
 with mnist_column.container(border=True):
     st.markdown("**MNIST handwritten digits** · 10 classes, 28×28 grayscale")
-    data, problem = cache.try_dataset("mnist")
-    if data is not None:
+    try:
+        train_count, test_count, source = cache.mnist_counts()
         a, b = st.columns(2)
-        a.metric("Training images", f"{len(data.train) + len(data.val):,}")
-        b.metric("Test images", f"{len(data.test):,}")
-        st.caption(f"Found in `{data.source}`")
-    else:
-        st.warning(problem)
+        a.metric("Training images", f"{train_count:,}")
+        b.metric("Test images", f"{test_count:,}")
+        st.caption(f"Found in `{source}`")
+    except StudioError as exc:
+        st.warning(str(exc))
 
 with pets_column.container(border=True):
     st.markdown("**Cats vs Dogs** · Microsoft's Kaggle PetImages, 2 classes, photos")

@@ -110,3 +110,7 @@ HEADER = "label," + ",".join(f"pixel{i}" for i in range(784)) + "\n"
 def test_bad_kaggle_csv_is_one_sentence(content, message):
     with pytest.raises(DataError, match=message):
         digits_data.read_kaggle_csv(io.StringIO(content), labelled=True)
+
+
+def test_counts_come_from_the_headers(studio, tiny_mnist_dir):
+    assert digits_data.mnist_counts() == (1200, 300, str(tiny_mnist_dir))
