@@ -207,7 +207,7 @@ def cancel_run(run_id: str, root: Path | None = None, grace: float = 20.0) -> Ru
         except OSError:
             pass
     run = load_run(run_dir)
-    if run.status != "cancelled":
+    if run.status == "interrupted":  # we had to kill it: record why it ended
         EventLog(run_dir).emit({"type": "cancelled", "message": "Cancelled; no model was saved."})
         run = load_run(run_dir)
     return run

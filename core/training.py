@@ -89,7 +89,8 @@ def make_callbacks(emit: Emit, should_stop: Callable[[], bool], total_epochs: in
         def on_epoch_end(self, epoch, logs=None):
             self.epoch_times.append(time.time() - self.epoch_start)
             remaining = (total_epochs - epoch - 1) * float(np.mean(self.epoch_times))
-            emit({"type": "epoch", "epoch": epoch + 1, "epochs": total_epochs, "seconds": self.epoch_times[-1],
+            emit({"type": "epoch", "epoch": epoch + 1, "epochs": total_epochs, "steps": steps,
+                  "seconds": self.epoch_times[-1],
                   "eta": remaining, "lr": current_lr(self.model), **_floats(logs)})
 
     class CancelCallback(keras.callbacks.Callback):

@@ -40,7 +40,6 @@ with st.form("train_settings"):
         name = st.text_input("Model name (optional)", placeholder="generated from dataset, preset and time")
     started = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
 
-st.write(f"DEBUG started={started}")
 if started:
     cfg = TrainConfig(dataset=spec, preset=preset_name, epochs=epochs, dropout=dropout, batch_size=batch_size,
                       learning_rate=learning_rate, augment=augment, batch_norm=batch_norm, early_stopping=patience,

@@ -84,3 +84,57 @@ def test_uploading_images_gives_a_gallery(server, browser, tmp_path):
     assert "not an image" in body  # the text file gets its sentence
     assert exceptions_on(page) == 0 and "Traceback" not in body
     page.close()
+
+
+def set_sample_limit(page, value: str) -> None:
+    field = page.get_by_label("Use at most this many training samples (0 = all)")
+    if not field.is_visible():
+        page.get_by_text("More", exact=True).click()  # the field sits in a collapsed expander
+    field.fill(value)
+
+
+def test_one_session_trains_while_another_predicts(server, browser):
+    trainer = browser.new_page(viewport={"width": 1400, "height": 1400})
+    trainer.goto(f"{server}/train")
+    wait_until_idle(trainer)
+    set_sample_limit(trainer, "600")
+    trainer.get_by_role("button", name="Start training").click()
+    trainer.wait_for_selector("text=/Epoch \\d+\\/\\d+ · batch/", timeout=120000)
+
+    # The run survives a switch to another page and back.
+    trainer.get_by_test_id("stSidebarNav").get_by_text("Explore data", exact=True).click()
+    wait_until_idle(trainer)
+    trainer.get_by_test_id("stSidebarNav").get_by_text("Train", exact=True).click()
+    trainer.wait_for_selector("text=/Run \\d{8}-\\d{6}/", timeout=60000)
+
+    predictor = browser.new_page(viewport={"width": 1400, "height": 1100})
+    predictor.goto(f"{server}/predict")
+    wait_until_idle(predictor)
+    started = time.perf_counter()
+    draw_strokes(predictor, [[(80, 60), (200, 60), (120, 230)]])
+    predictor.wait_for_selector("text=What the model sees (28×28)", timeout=60000)
+    assert time.perf_counter() - started < 30  # stays responsive while the other session trains
+    assert exceptions_on(predictor) == 0
+
+    trainer.wait_for_selector("text=Finished", timeout=300000)
+    model_name = re.search(r"model (\S+) saved", trainer.inner_text("body")).group(1)
+    assert exceptions_on(trainer) == 0
+
+    # The new model is in the sidebar at once, on every page.
+    predictor.get_by_test_id("stSidebarNav").get_by_text("Evaluate", exact=True).click()
+    wait_until_idle(predictor)
+    predictor.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").nth(1).click()
+    assert predictor.get_by_role("option", name=re.compile(re.escape(model_name))).count() == 1
+    predictor.keyboard.press("Escape")
+
+    # A second run can be cancelled; it saves nothing.
+    set_sample_limit(trainer, "0")
+    trainer.get_by_role("slider").first.focus()
+    trainer.keyboard.press("End")  # 50 epochs: long enough to cancel
+    trainer.get_by_role("button", name="Start training").click()
+    trainer.wait_for_selector("text=/Epoch \\d+\\/50 · batch/", timeout=120000)
+    trainer.get_by_role("button", name="Cancel run").click()
+    trainer.wait_for_selector("text=Cancelled: no model was saved.", timeout=120000)
+    assert exceptions_on(trainer) == 0
+    trainer.close()
+    predictor.close()
