@@ -48,6 +48,8 @@ def add_train(sub) -> None:
     p.add_argument("--name", help="model name in the registry (default: dataset-preset-time)")
     p.add_argument("--strategy", choices=["default", "mirrored", "multiworker"], default="default")
     p.add_argument("--steps-per-execution", type=int, default=32)
+    p.add_argument("--precision", choices=["auto", "mixed", "float32"], default="auto",
+                   help="mixed = bfloat16 compute (auto: where the CPU has native bf16)")
     p.add_argument("--run-dir", help=argparse.SUPPRESS)  # set by the dashboard's background runs
 
 
@@ -58,7 +60,7 @@ def cmd_train(args) -> int:
 
     names = ["dataset", "preset", "epochs", "dropout", "batch_size", "learning_rate", "augment", "batch_norm",
              "early_stopping", "width", "lr_schedule", "fine_tune_epochs", "limit", "seed", "name", "strategy",
-             "steps_per_execution"]
+             "steps_per_execution", "precision"]
     cfg = TrainConfig(**{n: getattr(args, n) for n in names})
     cfg.command = "python -m core " + shlex.join(a for a in sys.argv[1:] if not a.startswith("--run-dir")
                                                  and a != args.run_dir)

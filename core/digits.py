@@ -85,7 +85,7 @@ def _remove_background(value: np.ndarray) -> np.ndarray:
 
 def ink_mask(ink: np.ndarray) -> np.ndarray:
     """The pixels that belong to digits, specks dropped; all zero when there is no ink."""
-    peak = float(np.percentile(ink, 99.9)) if ink.size else 0.0
+    peak = _uint8_percentile(ink, 99.9)
     if peak < MIN_CONTRAST:
         return np.zeros(ink.shape, np.uint8)
     otsu, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -97,7 +97,22 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
     areas = stats[1:, cv2.CC_STAT_AREA]
     min_area = max(4, 0.03 * areas.max(), ink.size * 0.00005)
     keep = np.flatnonzero(areas >= min_area) + 1
-    return np.isin(labels, keep).astype(np.uint8)
+    return label_mask(labels, count, keep)
+
+
+def label_mask(labels: np.ndarray, count: int, keep) -> np.ndarray:
+    """The pixels whose component label is in `keep`, through a lookup table (much faster than np.isin)."""
+    table = np.zeros(count, np.uint8)
+    table[np.asarray(keep, dtype=np.int64)] = 1
+    return table[labels]
+
+
+def _uint8_percentile(values: np.ndarray, q: float) -> float:
+    """A percentile of uint8 data from its histogram: linear time, no sort."""
+    if values.size == 0:
+        return 0.0
+    cumulative = np.cumsum(np.bincount(values.ravel(), minlength=256))
+    return float(np.searchsorted(cumulative, q / 100 * (values.size - 1), side="right"))
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -224,11 +239,13 @@ def split_digits(picture) -> list[DigitCrop]:
     if count <= 1:
         raise NoDigitError(NO_DIGIT)
     groups = _column_groups(labels, stats)
-    heights = [int(np.ptp(np.nonzero(np.isin(labels, g))[0])) + 1 for g in groups]
+    tops = stats[:, cv2.CC_STAT_TOP]
+    bottoms = tops + stats[:, cv2.CC_STAT_HEIGHT]
+    heights = [int(bottoms[g].max() - tops[g].min()) for g in groups]
     line_height = max(heights)
     crops = []
     for group in groups:
-        group_mask = np.isin(labels, group).astype(np.uint8)
+        group_mask = label_mask(labels, count, group)
         for piece in _split_touching(group_mask, line_height):
             ys, xs = np.nonzero(piece)
             if len(xs) == 0:

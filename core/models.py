@@ -1,6 +1,7 @@
 """Architecture builders and the named presets a user picks from.
 
-Each builder is a plain function returning a functional `keras.Model`. Input convention
+Each builder is a plain function returning a functional `keras.Model`; the output layer always
+computes in float32, so a model trained in mixed precision keeps stable probabilities. Input convention
 (so any saved model is usable alone): digits take float `(N, 28, 28, 1)` in 0..255,
 photos take RGB `(N, H, W, 3)` in 0..255; rescaling is a layer inside the model and the
 output is class probabilities.
@@ -69,7 +70,7 @@ def build_mnist_seed(input_shape, num_classes, knobs: Knobs):
     x = layers.Flatten()(x)
     x = layers.Dense(_channels(128, knobs.width), activation="relu")(x)
     x = layers.Dropout(min(0.9, 0.5 * rate))(x)
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="mnist_seed")
 
 
@@ -92,7 +93,7 @@ def build_mnist_bn(input_shape, num_classes, knobs: Knobs):
     x = layers.Activation("relu")(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(knobs.dropout)(x)
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="mnist_bn")
 
 
@@ -108,7 +109,7 @@ def build_photo_seed(input_shape, num_classes, knobs: Knobs):
         x = layers.MaxPooling2D()(x)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dropout(knobs.dropout)(x)
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="photo_seed")
 
 
@@ -138,7 +139,7 @@ def build_xception_small(input_shape, num_classes, knobs: Knobs):
     x = layers.Activation("relu")(x)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dropout(knobs.dropout)(x)
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="xception_small")
 
 
@@ -171,7 +172,7 @@ def build_transfer(input_shape, num_classes, knobs: Knobs, weights: str | None =
     base.trainable = False
     x = layers.GlobalAveragePooling2D()(base.output)
     x = layers.Dropout(knobs.dropout)(x)
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="mobilenet_v2_transfer")
 
 

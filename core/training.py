@@ -37,6 +37,7 @@ class TrainConfig:
     seed: int = config.SEED
     name: str | None = None
     strategy: str = "default"  # "default", "mirrored", "multiworker"
+    precision: str = "auto"  # "mixed" (bfloat16 compute), "float32", or "auto": mixed where the CPU has bf16
     steps_per_execution: int = 32
     command: str = field(default="", repr=False)
 
@@ -134,6 +135,23 @@ def make_strategy(name: str):
     raise StudioError(f"Unknown strategy {name!r}: use default, mirrored or multiworker.")
 
 
+def cpu_has_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX); elsewhere bf16 is emulated and slow."""
+    try:
+        flags = open("/proc/cpuinfo").read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str) -> str:
+    if precision == "auto":
+        return "mixed" if cpu_has_bfloat16() else "float32"
+    if precision not in ("mixed", "float32"):
+        raise StudioError(f"Unknown precision {precision!r}: use auto, mixed or float32.")
+    return precision
+
+
 def class_weights(labels: np.ndarray, num_classes: int) -> dict | None:
     """Balanced class weights when the largest class is more than 1.5 times the smallest."""
     counts = np.bincount(labels, minlength=num_classes)
@@ -170,10 +188,9 @@ def _compile(model, cfg: TrainConfig, steps: int, learning_rate=None):
 def train(cfg: TrainConfig, emit: Emit | None = None, should_stop: Callable[[], bool] | None = None):
     """Train, evaluate on the test split, save. Returns the saved ModelInfo, or None when cancelled."""
     import keras
-    import tensorflow as tf
 
     from core import datasets, evaluation, registry
-    from core.models import Knobs, build_model, get_preset
+    from core.models import get_preset
 
     emit = emit or (lambda event: None)
     should_stop = should_stop or (lambda: False)
@@ -188,20 +205,43 @@ def train(cfg: TrainConfig, emit: Emit | None = None, should_stop: Callable[[], 
                           f"pick a {data.kind} preset.")
     train_split = datasets.subset(data.train, cfg.limit, cfg.seed)
     val_split = datasets.subset(data.val, cfg.limit and max(cfg.limit // 5, 1), cfg.seed)
-    num_classes = len(data.class_names)
-    steps = math.ceil(len(train_split) / cfg.batch_size)
+    model, history, seconds, cancelled = fit(cfg, preset, data, train_split, val_split, emit, should_stop)
+    if cancelled:
+        emit({"type": "cancelled"})
+        return None
 
+    emit({"type": "status", "message": "Evaluating on the test split"})
+    report = evaluation.evaluate_model(model, data, preset.image_size)
+    meta = describe(cfg, data, model, report, history, seconds, len(train_split))
+    default_stem = cfg.dataset if cfg.dataset in ("mnist", "catsdogs") else data.kind
+    name = cfg.name or registry.unique_name(f"{default_stem}-{cfg.preset}")
+    emit({"type": "status", "message": f"Saving {name}"})
+    info = registry.save_model(model, name, meta, history, replace=bool(cfg.name))
+    emit({"type": "done", "model": info.name, "test_accuracy": report["accuracy"], "test_loss": report["loss"],
+          "auc": report.get("auc"), "seconds": round(seconds, 1)})
+    return info
+
+
+def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: Emit, should_stop):
+    """Build and fit the model under the configured strategy and precision.
+
+    Returns (float32 model, history, seconds, cancelled).
+    """
+    import keras
+
+    from core import datasets
+    from core.models import Knobs, build_model
+
+    steps = math.ceil(len(train_split) / cfg.batch_size)
     augment = None
     if cfg.augment:
         augment = datasets.digit_augmenter(cfg.seed) if data.kind == "digits" else datasets.photo_augmenter(cfg.seed)
     train_ds = datasets.pipeline(data, train_split, preset.image_size, cfg.batch_size, True, augment)
     val_ds = datasets.pipeline(data, val_split, preset.image_size, cfg.batch_size, False)
-
+    num_classes = len(data.class_names)
+    knobs = Knobs(cfg.dropout, cfg.batch_norm, cfg.width)
+    precision = resolve_precision(cfg.precision)
     strategy = make_strategy(cfg.strategy)
-    with strategy.scope():
-        model = build_model(preset, num_classes, Knobs(cfg.dropout, cfg.batch_norm, cfg.width))
-        _compile(model, cfg, steps)
-
     progress, cancel = make_callbacks(emit, should_stop, cfg.epochs + cfg.fine_tune_epochs, steps)
     callbacks = [progress, cancel]
     if cfg.early_stopping:
@@ -210,22 +250,35 @@ def train(cfg: TrainConfig, emit: Emit | None = None, should_stop: Callable[[], 
     if cfg.lr_schedule == "plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
                                                            patience=max(1, cfg.early_stopping // 2 or 2)))
-    emit({"type": "start", "epochs": cfg.epochs + cfg.fine_tune_epochs, "steps": steps,
+    emit({"type": "start", "epochs": cfg.epochs + cfg.fine_tune_epochs, "steps": steps, "precision": precision,
           "train_samples": len(train_split), "val_samples": len(val_split), "config": asdict(cfg)})
-    started = time.time()
-    fit = model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0, shuffle=False,
-                    class_weight=class_weights(train_split.y, num_classes))
-    history = {k: [float(v) for v in values] for k, values in fit.history.items()}
-    if cfg.fine_tune_epochs and not cancel.cancelled and preset.name == "catsdogs-transfer":
-        history = _fine_tune(model, cfg, train_ds, val_ds, callbacks, history, steps, strategy)
-    seconds = time.time() - started
-    if cancel.cancelled:
-        emit({"type": "cancelled"})
-        return None
+    # bfloat16 compute with float32 weights: about twice the throughput on CPUs with native bf16.
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "mixed" else "float32")
+    try:
+        with strategy.scope():
+            model = build_model(preset, num_classes, knobs)
+            _compile(model, cfg, steps)
+        started = time.time()
+        result = model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0,
+                           shuffle=False, class_weight=class_weights(train_split.y, num_classes))
+        history = {k: [float(v) for v in values] for k, values in result.history.items()}
+        if cfg.fine_tune_epochs and not cancel.cancelled and preset.name == "catsdogs-transfer":
+            history = _fine_tune(model, cfg, train_ds, val_ds, callbacks, history, steps, strategy)
+        seconds = time.time() - started
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    if precision == "mixed":  # the saved model computes in float32: portable, and exact to evaluate
+        model = float32_twin(model, preset, num_classes, knobs)
+    return model, history, seconds, cancel.cancelled
 
-    emit({"type": "status", "message": "Evaluating on the test split"})
-    report = evaluation.evaluate_model(model, data, preset.image_size)
-    meta = {
+
+def describe(cfg: TrainConfig, data, model, report: dict, history: dict, seconds: float, train_samples: int) -> dict:
+    """meta.json: everything needed to use, compare and reproduce the model."""
+    import keras
+    import tensorflow as tf
+
+    epochs_run = len(history.get("loss", []))
+    return {
         "dataset": cfg.dataset,
         "dataset_source": data.source,
         "kind": data.kind,
@@ -233,25 +286,29 @@ def train(cfg: TrainConfig, emit: Emit | None = None, should_stop: Callable[[], 
         "input_shape": list(model.input_shape[1:]),
         "preset": cfg.preset,
         "hyperparameters": {k: v for k, v in asdict(cfg).items() if k not in ("command", "name")},
+        "precision": resolve_precision(cfg.precision),
         "metrics": {"test_accuracy": report["accuracy"], "test_loss": report["loss"],
                     "val_accuracy": history.get("val_accuracy", [None])[-1], "auc": report.get("auc"),
                     "confusion_matrix": report["confusion_matrix"]},
         "training_seconds": round(seconds, 1),
-        "seconds_per_epoch": round(seconds / max(1, len(history.get("loss", [1]))), 1),
-        "epochs_run": len(history.get("loss", [])),
+        "seconds_per_epoch": round(seconds / max(1, epochs_run), 1),
+        "epochs_run": epochs_run,
         "training_command": cfg.command or command_for(cfg),
         "data_fingerprint": data.fingerprint,
-        "train_samples": len(train_split),
+        "train_samples": train_samples,
         "keras_version": keras.__version__,
         "tensorflow_version": tf.__version__,
         "cpu_count": os.cpu_count(),
     }
-    name = cfg.name or registry.unique_name(f"{data.kind if cfg.dataset not in ('mnist', 'catsdogs') else cfg.dataset}-{cfg.preset}")
-    emit({"type": "status", "message": f"Saving {name}"})
-    info = registry.save_model(model, name, meta, history, replace=bool(cfg.name))
-    emit({"type": "done", "model": info.name, "test_accuracy": report["accuracy"], "test_loss": report["loss"],
-          "auc": report.get("auc"), "seconds": round(seconds, 1)})
-    return info
+
+
+def float32_twin(model, preset, num_classes: int, knobs):
+    """The same network built in float32 with the trained weights (mixed precision keeps float32 weights)."""
+    from core.models import build_model
+
+    twin = build_model(preset, num_classes, knobs)
+    twin.set_weights(model.get_weights())
+    return twin
 
 
 def _fine_tune(model, cfg, train_ds, val_ds, callbacks, history, steps, strategy):
@@ -281,4 +338,6 @@ def command_for(cfg: TrainConfig) -> str:
     parts.append("--batch-norm" if cfg.batch_norm else "--no-batch-norm")
     if cfg.strategy != "default":
         parts += ["--strategy", cfg.strategy]
+    if cfg.precision != "auto":
+        parts += ["--precision", cfg.precision]
     return shlex.join(parts)

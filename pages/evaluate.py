@@ -5,16 +5,12 @@ import streamlit as st
 from core import cache, digits_data, evaluation, export, figures, registry
 from core.errors import StudioError
 from core.images import read_image_file, thumbnail_rgb
-from ui import use_shell
+from ui import selected_model, use_shell
 
 use_shell()
 st.title("Evaluate a model")
 
-name = st.session_state.get("model")
-if not name:
-    st.info("There is no model to evaluate yet. The **Train** page makes one.")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
-    st.stop()
+name = selected_model()
 
 try:
     info = registry.resolve(name)

@@ -6,16 +6,12 @@ from streamlit_drawable_canvas import st_canvas
 from core import cache, evaluation, figures
 from core.errors import NoDigitError, StudioError
 from core.images import decode_image, thumbnail_rgb
-from ui import use_shell
+from ui import selected_model, use_shell
 
 use_shell()
 st.title("Predict")
 
-name = st.session_state.get("model")
-if not name:
-    st.info("There is no model yet: the **Train** page makes one.")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
-    st.stop()
+name = selected_model()
 try:
     predictor = cache.predictor(name)
 except StudioError as exc:
@@ -46,9 +42,18 @@ def show_prediction(prediction, key: str, picture_for_cam=None) -> None:
         st.image(enlarge(evaluation.overlay(picture_for_cam, heat), 168), caption="Grad-CAM")
 
 
-def canvas_picture(key: str, width: int, height: int, stroke: int):
+def drawing_canvas(name: str, width: int, height: int, stroke: int):
+    """A stroke-width slider, a Clear button and the canvas; returns its RGBA pixels or None.
+
+    Clear gives the canvas a new key, which mounts an empty one. Black ink on a transparent
+    background: the ink is the alpha channel.
+    """
+    stroke = st.slider("Stroke width", 4, 40, stroke, key=f"stroke_{name}")
+    if st.button("Clear", icon=":material/ink_eraser:", key=f"clear_{name}"):
+        st.session_state[f"canvas_{name}_n"] = st.session_state.get(f"canvas_{name}_n", 0) + 1
     result = st_canvas(stroke_width=stroke, stroke_color="#000000", background_color="", width=width,
-                       height=height, drawing_mode="freedraw", return_image_data=True, key=key)
+                       height=height, drawing_mode="freedraw", return_image_data=True,
+                       key=f"canvas_{name}_{st.session_state.get(f'canvas_{name}_n', 0)}")
     data = result.image_data
     return None if data is None else np.asarray(data)
 
@@ -56,10 +61,7 @@ def canvas_picture(key: str, width: int, height: int, stroke: int):
 def digit_from_canvas() -> None:
     left, right = st.columns([3, 2])
     with left:
-        stroke = st.slider("Stroke width", 4, 40, 18, key="stroke_single")
-        if st.button("Clear", icon=":material/ink_eraser:", key="clear_single"):
-            st.session_state["canvas_single_n"] = st.session_state.get("canvas_single_n", 0) + 1
-        picture = canvas_picture(f"canvas_single_{st.session_state.get('canvas_single_n', 0)}", 280, 280, stroke)
+        picture = drawing_canvas("single", 280, 280, stroke=18)
     with right:
         if picture is None:
             st.info("Draw a digit on the canvas.")
@@ -74,10 +76,7 @@ def digit_from_canvas() -> None:
 
 
 def number_from_canvas() -> None:
-    stroke = st.slider("Stroke width", 4, 40, 16, key="stroke_multi")
-    if st.button("Clear", icon=":material/ink_eraser:", key="clear_multi"):
-        st.session_state["canvas_multi_n"] = st.session_state.get("canvas_multi_n", 0) + 1
-    picture = canvas_picture(f"canvas_multi_{st.session_state.get('canvas_multi_n', 0)}", 720, 220, stroke)
+    picture = drawing_canvas("multi", 720, 220, stroke=16)
     if picture is None:
         st.info("Write a number across the canvas, digits side by side.")
         return

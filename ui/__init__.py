@@ -1,6 +1,8 @@
 """Streamlit pieces shared by several pages (the sidebar, the shell)."""
 import threading
 
+import streamlit as st
+
 _run = threading.local()  # Streamlit runs each session's script in its own thread
 
 
@@ -29,3 +31,13 @@ def use_shell() -> None:
 
     PagesManager.uses_pages_directory = False
     sidebar.render()
+
+
+def selected_model() -> str:
+    """The sidebar's model; with an empty registry, say which page makes one and stop the page."""
+    name = st.session_state.get("model")
+    if not name:
+        st.info("There is no model yet: the **Train** page makes one.")
+        st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+        st.stop()
+    return name
