@@ -36,11 +36,7 @@ def _predictor(model_file: str, mtime_ns: int):
 
     with _count_lock:
         MODEL_LOADS["count"] += 1
-    info = registry.read_info(registry.Path(model_file).parent)
-    model = registry.load_keras_model(registry.Path(model_file))
-    kind = info.meta.get("kind") or ("digits" if model.input_shape[-1] == 1 else "photos")
-    names = info.meta.get("class_names") or [str(i) for i in range(model.output_shape[-1])]
-    predictor = Predictor(model, names, kind)
+    predictor = Predictor.from_registry(str(registry.Path(model_file).parent), fast_single=True)
     predictor.probabilities(np.zeros((1, *predictor.input_shape), np.float32))  # trace once, off the hot path
     return predictor
 

@@ -12,14 +12,39 @@ TFLITE_FILE = "model.tflite"
 
 def tflite_bytes(model) -> bytes:
     """Convert a Keras model to a TFLite flatbuffer (float32, same input convention as the model)."""
+    import contextlib
+    import io
+
     import tensorflow as tf
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # TF announces LiteRT on every conversion
+    # TF prints the temporary SavedModel it writes and warns about LiteRT; neither belongs on stdout.
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
         try:
             return tf.lite.TFLiteConverter.from_keras_model(model).convert()
         except Exception as exc:  # noqa: BLE001 - the converter raises many kinds
             raise ModelError(f"The model could not be converted to TFLite ({type(exc).__name__}).") from None
+
+
+class LiteRunner:
+    """Single-image inference through TFLite: about 0.3 ms for the digit model against ~1.5-2 ms for a traced
+    TensorFlow call. One interpreter behind a lock: invoking it is far shorter than any wait for the lock."""
+
+    def __init__(self, data: bytes):
+        import threading
+
+        self._interpreter = tflite_interpreter(data)
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._lock = threading.Lock()
+
+    def __call__(self, batch):
+        import numpy as np
+
+        with self._lock:
+            self._interpreter.set_tensor(self._input, np.ascontiguousarray(batch, dtype=np.float32))
+            self._interpreter.invoke()
+            return self._interpreter.get_tensor(self._output).copy()
 
 
 def export_tflite(name_or_path: str, out: Path | None = None) -> Path:

@@ -84,24 +84,38 @@ class NumberReading:
 class Predictor:
     """A loaded model with its class names and input convention; safe to share between threads."""
 
-    def __init__(self, model, class_names: list[str], kind: str):
+    def __init__(self, model, class_names: list[str], kind: str, fast_single: bool = False):
+        """`fast_single` converts the model to TFLite once (a second or so) for quick single-image answers;
+        the dashboard wants it, a one-off command line run does not."""
         self.model = model
         self.class_names = list(class_names)
         self.kind = kind
         self.input_shape = tuple(model.input_shape[1:])
         self._forward = forward_fn(model)
+        self._single = None
+        if fast_single:
+            from core.export import LiteRunner, tflite_bytes
+            from core.errors import ModelError
+
+            try:
+                self._single = LiteRunner(tflite_bytes(model))
+            except ModelError:
+                self._single = None  # the traced TensorFlow function serves single images too
 
     @classmethod
-    def from_registry(cls, name_or_path: str) -> "Predictor":
+    def from_registry(cls, name_or_path: str, fast_single: bool = False) -> "Predictor":
         from core import registry
 
         info, model = registry.load(name_or_path)
         kind = info.meta.get("kind") or ("digits" if model.input_shape[-1] == 1 else "photos")
         names = info.meta.get("class_names") or [str(i) for i in range(model.output_shape[-1])]
-        return cls(model, names, kind)
+        return cls(model, names, kind, fast_single)
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
-        return self._forward(np.asarray(batch, dtype=np.float32)).numpy()
+        batch = np.asarray(batch, dtype=np.float32)
+        if self._single is not None and len(batch) == 1:
+            return self._single(batch)
+        return self._forward(batch).numpy()
 
     def _predictions(self, inputs: np.ndarray, boxes=None) -> list[Prediction]:
         probabilities = self.probabilities(inputs)

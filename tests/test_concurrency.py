@@ -35,3 +35,10 @@ def test_eight_threads_times_200_predictions_match_serial(studio_with_model):
     assert len(outcomes) == 1600
     for index, probabilities in outcomes:
         assert np.allclose(probabilities, serial[index], atol=1e-5)
+
+
+def test_the_tflite_single_image_path_matches_tensorflow(studio_with_model):
+    predictor = Predictor.from_registry("mnist", fast_single=True)
+    for picture in pictures(5):
+        x = predictor.model_input(picture)[None]
+        assert np.allclose(predictor.probabilities(x), predictor._forward(x).numpy(), atol=1e-5)
