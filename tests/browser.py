@@ -65,18 +65,17 @@ def launch(playwright):
 
 
 def wait_until_idle(page, timeout: float = 120) -> None:
-    """Wait for the app to render and for Streamlit's "running" indicator to go away."""
+    """Wait until the page has rendered: a title, no spinner, and nothing changing for a second."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout * 1000)
     deadline = time.time() + timeout
-    quiet_since = None
+    last, quiet_since = None, time.time()
     while time.time() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"]').count() > 0
-        if running:
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.time()
-        elif time.time() - quiet_since > 0.8:
+        busy = page.locator('[data-testid*="Spinner"], [data-testid="stStatusWidget"]').count() > 0
+        snapshot = page.evaluate("document.body.innerText.length + ':' + document.querySelectorAll('*').length")
+        if busy or snapshot != last:
+            last, quiet_since = snapshot, time.time()
+        elif time.time() - quiet_since > 1.0:
             return
         time.sleep(0.1)
 
