@@ -213,8 +213,9 @@ def train(cfg: TrainConfig, emit: Emit | None = None, should_stop: Callable[[], 
     emit({"type": "status", "message": "Evaluating on the test split"})
     report = evaluation.evaluate_model(model, data, preset.image_size)
     meta = describe(cfg, data, model, report, history, seconds, len(train_split))
-    default_stem = cfg.dataset if cfg.dataset in ("mnist", "catsdogs") else data.kind
-    name = cfg.name or registry.unique_name(f"{default_stem}-{cfg.preset}")
+    stem = cfg.dataset if cfg.dataset in ("mnist", "catsdogs") else data.kind
+    stem = cfg.preset if cfg.preset.startswith(stem) else f"{stem}-{cfg.preset}"  # mnist-seed, not mnist-mnist-seed
+    name = cfg.name or registry.unique_name(stem)
     emit({"type": "status", "message": f"Saving {name}"})
     info = registry.save_model(model, name, meta, history, replace=bool(cfg.name))
     emit({"type": "done", "model": info.name, "test_accuracy": report["accuracy"], "test_loss": report["loss"],

@@ -17,10 +17,12 @@ spec = st.session_state.get("dataset", "mnist")
 kind = datasets.kind_of(spec)
 choices = presets_for(kind)
 
-with st.form("train_settings"):
-    st.markdown(f"Dataset: **{datasets.describe_spec(spec)}** (change it in the sidebar)")
-    preset_name = st.selectbox("Preset", choices, format_func=lambda n: f"{n} — {PRESETS[n].description}")
-    defaults = PRESETS[preset_name].defaults
+st.markdown(f"Dataset: **{datasets.describe_spec(spec)}** (change it in the sidebar)")
+# Outside the form, so that picking a preset at once shows that preset's defaults below.
+preset_name = st.selectbox("Preset", choices, format_func=lambda n: f"{n} — {PRESETS[n].description}")
+defaults = PRESETS[preset_name].defaults
+
+with st.form(f"train_settings_{preset_name}"):
     left, middle, right = st.columns(3)
     epochs = left.slider("Epochs", 1, 50, 3 if kind == "digits" else 5)
     dropout = left.slider("Dropout", 0.0, 0.7, float(defaults.get("dropout", 0.25)), 0.05)

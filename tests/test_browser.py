@@ -107,6 +107,12 @@ def test_one_session_trains_while_another_predicts(server, browser):
     trainer.get_by_test_id("stSidebarNav").get_by_text("Train", exact=True).click()
     trainer.wait_for_selector("text=/Run \\d{8}-\\d{6}/", timeout=60000)
 
+    browsing = browser.new_page(viewport={"width": 1400, "height": 1000})  # a third session explores data
+    browsing.goto(f"{server}/eda")
+    wait_until_idle(browsing)
+    assert exceptions_on(browsing) == 0 and "Label distribution" in browsing.inner_text("body")
+    browsing.close()
+
     predictor = browser.new_page(viewport={"width": 1400, "height": 1100})
     predictor.goto(f"{server}/predict")
     wait_until_idle(predictor)
