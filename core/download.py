@@ -81,7 +81,10 @@ def fetch_petimages(progress: Progress | None = None, url: str = PETIMAGES_URL, 
     from core import folders
 
     data = config.data_dir()
-    archive = download(url, data / "kagglecatsanddogs.zip", progress, min_bytes=min_bytes)
+    try:
+        archive = download(url, data / "kagglecatsanddogs.zip", progress, min_bytes=min_bytes)
+    except DataError as exc:
+        raise DataError(f"{exc} To put PetImages in place by hand, {folders.PETIMAGES_BY_HAND}.") from None
     staging = data / ".unpack-petimages"
     shutil.rmtree(staging, ignore_errors=True)
     unpack(archive, staging)

@@ -23,10 +23,11 @@ INDEX_VERSION = 2
 TF_FORMATS = {"JPEG", "PNG", "GIF", "BMP"}
 SKIPPED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
-WHERE_TO_PUT_PETIMAGES = (
-    "download kagglecatsanddogs_5340.zip from Microsoft (python -m core data fetch petimages does it), "
-    "unpack it so that data/PetImages/Cat and data/PetImages/Dog exist, or point PETIMAGES_DIR at such a folder"
+PETIMAGES_BY_HAND = (
+    "unpack Microsoft's kagglecatsanddogs_5340.zip so that data/PetImages/Cat and data/PetImages/Dog exist, "
+    "or point PETIMAGES_DIR at such a folder"
 )
+WHERE_TO_PUT_PETIMAGES = f"run python -m core data fetch petimages, or {PETIMAGES_BY_HAND}"
 
 
 @dataclass

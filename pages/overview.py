@@ -53,8 +53,7 @@ with pets_column.container(border=True):
         else:
             st.warning(problem)
     else:
-        st.info(f"Not found at `{root}`. Download it here (about 786 MB), or "
-                f"{folders.WHERE_TO_PUT_PETIMAGES}.")
+        st.info(f"Not found at `{root}`. Download it here (about 786 MB), or {folders.PETIMAGES_BY_HAND}.")
         if st.button("Download PetImages", icon=":material/download:"):
             bar = st.progress(0.0, text="Connecting…")
 

@@ -131,6 +131,6 @@ def test_fetch_checks_the_size(studio, local_server):
     assert not (studio / "data" / "PetImages").exists()
 
 
-def test_unreachable_server_is_one_sentence(studio, local_server):
-    with pytest.raises(DataError, match="download .* failed"):
+def test_unreachable_server_is_one_sentence_saying_where_to_put_the_folder(studio, local_server):
+    with pytest.raises(DataError, match="download .* failed.*PETIMAGES_DIR"):
         download.fetch_petimages(url=f"{local_server}/missing.zip")
