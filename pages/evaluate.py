@@ -82,9 +82,9 @@ with st.expander("Model details and export"):
         except StudioError as exc:
             st.error(str(exc))
     if st.session_state.get("tflite", (None,))[0] == info.name:
-        data = st.session_state["tflite"][1]
-        st.download_button(f"Download {info.name}.tflite ({len(data) / 1e6:.1f} MB)", data, f"{info.name}.tflite",
-                           "application/octet-stream", icon=":material/download:")
+        flatbuffer = st.session_state["tflite"][1]
+        st.download_button(f"Download {info.name}.tflite ({len(flatbuffer) / 1e6:.1f} MB)", flatbuffer,
+                           f"{info.name}.tflite", "application/octet-stream", icon=":material/download:")
     st.code(meta.get("training_command", "(no command recorded)"), language="bash")
     st.json({k: v for k, v in meta.items() if k not in ("metrics",)}, expanded=False)
 

@@ -58,18 +58,25 @@ def drawing_canvas(name: str, width: int, height: int, stroke: int):
     return None if data is None else np.asarray(data)
 
 
+def read_or_explain(read, picture, empty: str):
+    """`read(picture)`, or None after one sentence when the canvas is empty or holds no digit."""
+    if picture is None:
+        st.info(empty)
+        return None
+    try:
+        return read(picture)
+    except NoDigitError as exc:
+        st.info(str(exc))
+        return None
+
+
 def digit_from_canvas() -> None:
     left, right = st.columns([3, 2])
     with left:
         picture = drawing_canvas("single", 280, 280, stroke=18)
     with right:
-        if picture is None:
-            st.info("Draw a digit on the canvas.")
-            return
-        try:
-            prediction = predictor.predict(picture)
-        except NoDigitError as exc:
-            st.info(str(exc))
+        prediction = read_or_explain(predictor.predict, picture, "Draw a digit on the canvas.")
+        if prediction is None:
             return
         st.image(enlarge(prediction.model_input), caption="What the model sees (28×28)")
         show_prediction(prediction, "canvas", picture_for_cam=prediction.model_input.squeeze())
@@ -77,13 +84,8 @@ def digit_from_canvas() -> None:
 
 def number_from_canvas() -> None:
     picture = drawing_canvas("multi", 720, 220, stroke=16)
-    if picture is None:
-        st.info("Write a number across the canvas, digits side by side.")
-        return
-    try:
-        reading = predictor.read_number(picture)
-    except NoDigitError as exc:
-        st.info(str(exc))
+    reading = read_or_explain(predictor.read_number, picture, "Write a number across the canvas, digits side by side.")
+    if reading is None:
         return
     st.markdown(f"## {reading.text}")
     st.caption(f"{len(reading.digits)} digit(s) · all correct with probability {reading.confidence:.1%}")

@@ -142,6 +142,10 @@ def test_evaluate_shows_metrics_and_makes_a_kaggle_submission(studio_with_model)
     app.file_uploader(key="kaggle_test").set_value(("test.csv", b"a,b\n1,2\n", "text/csv"))
     app.run()
     assert any("columns" in e.value for e in app.error)
+    app.button[[b.label for b in app.button].index("Export to TFLite")].click()
+    app.run()
+    no_problems(app)
+    assert any(b.label.startswith("Download mnist.tflite") for b in app.get("download_button"))
 
 
 def wait_for_finish(app: AppTest, timeout: float = 300) -> None:
