@@ -106,12 +106,12 @@ def photo_sample(spec: str, per_class: int, seed: int):
 
 
 @st.cache_data(show_spinner="Evaluating on the test split…", max_entries=8)
-def evaluation(model_file: str, mtime_ns: int, name: str):
+def evaluation(model_file: str, mtime_ns: int, name: str, spec: str):
     """The evaluation report and test probabilities of a model (keyed by file and modification time)."""
     from core.evaluation import metrics_from_probabilities, predict_probabilities
 
     shared = predictor(name)
-    data = dataset(registry.resolve(name).meta.get("dataset", "mnist"))
+    data = dataset(spec)
     probabilities = predict_probabilities(shared.model, data, data.test, shared.input_shape[:2])
     return metrics_from_probabilities(data.test.y, probabilities, data.class_names), probabilities
 
@@ -119,4 +119,4 @@ def evaluation(model_file: str, mtime_ns: int, name: str):
 def evaluate(name: str):
     info = registry.resolve(name)
     path = registry.model_file_of(info)
-    return evaluation(str(path), path.stat().st_mtime_ns, info.name)
+    return evaluation(str(path), path.stat().st_mtime_ns, info.name, info.meta.get("dataset", "mnist"))
