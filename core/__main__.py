@@ -14,6 +14,7 @@ import traceback
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from core.errors import StudioError  # noqa: E402
+from core.training import SCHEDULES  # noqa: E402  (numpy only; TensorFlow loads when a command needs it)
 
 
 def out(record: dict) -> None:
@@ -41,7 +42,8 @@ def add_train(sub) -> None:
     p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE")
     p.add_argument("--width", type=float, help="width multiplier for the number of filters")
-    p.add_argument("--lr-schedule", choices=["cosine", "plateau"])
+    p.add_argument("--lr-schedule", choices=list(SCHEDULES),
+                   help="; ".join(f"{name}: {what}" for name, what in SCHEDULES.items()))
     p.add_argument("--fine-tune-epochs", type=int, default=0, help="transfer preset: epochs with the base unfrozen")
     p.add_argument("--limit", type=int, help="train on at most this many samples")
     p.add_argument("--seed", type=int, default=1337)

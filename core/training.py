@@ -30,7 +30,7 @@ class TrainConfig:
     batch_norm: bool | None = None
     early_stopping: int = 0  # patience in epochs; 0 = off
     width: float | None = None
-    lr_schedule: str | None = None  # "cosine" or "plateau"
+    lr_schedule: str | None = None  # one of SCHEDULES
     fine_tune_epochs: int = 0  # transfer preset: epochs with the base unfrozen at a low rate
     limit: int | None = None  # train on at most this many samples (quick runs, tests)
     val_fraction: float = 0.1
@@ -56,6 +56,13 @@ class TrainConfig:
 
 
 Emit = Callable[[dict], None]
+
+SCHEDULES = {
+    "onecycle": "warms up to the learning rate over the first fifth of training, then decays it along a cosine: "
+                "the most accurate after few epochs",
+    "cosine": "starts at the learning rate and decays it along a cosine",
+    "plateau": "halves the rate when the validation loss stalls",
+}
 
 
 def make_callbacks(emit: Emit, should_stop: Callable[[], bool], total_epochs: int, steps: int):
@@ -166,9 +173,15 @@ def class_weights(labels: np.ndarray, num_classes: int) -> dict | None:
 def _optimizer(cfg: TrainConfig, steps: int):
     import keras
 
+    total = max(1, cfg.epochs * steps)
     if cfg.lr_schedule == "cosine":
-        rate = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=max(1, cfg.epochs * steps),
-                                                      alpha=0.01)
+        return keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(cfg.learning_rate, total, alpha=0.01))
+    if cfg.lr_schedule == "onecycle":
+        # A short warm-up lets the peak rate be several times higher than a constant rate could be,
+        # which is what makes one epoch go far; the cosine tail then settles the weights.
+        warmup = total // 5
+        rate = keras.optimizers.schedules.CosineDecay(cfg.learning_rate / 20, max(1, total - warmup), alpha=0.02,
+                                                      warmup_target=cfg.learning_rate, warmup_steps=warmup)
         return keras.optimizers.Adam(rate)
     return keras.optimizers.Adam(cfg.learning_rate)
 

@@ -7,7 +7,7 @@ import streamlit as st
 from core import datasets, figures, jobs
 from core.errors import StudioError
 from core.models import PRESETS, presets_for
-from core.training import TrainConfig
+from core.training import SCHEDULES, TrainConfig
 from ui import use_shell
 
 use_shell()
@@ -35,8 +35,9 @@ with st.form(f"train_settings_{preset_name}"):
     batch_norm = right.toggle("Batch normalisation", value=bool(defaults.get("batch_norm", True)))
     patience = right.number_input("Early-stopping patience (0 = off)", 0, 20, 0)
     with st.expander("More"):
-        schedule = st.radio("Learning-rate schedule", ["plateau", "cosine"], horizontal=True,
-                            help="plateau halves the rate when validation loss stalls; cosine decays it smoothly.")
+        schedule = st.radio("Learning-rate schedule", list(SCHEDULES), horizontal=True,
+                            index=list(SCHEDULES).index(defaults.get("lr_schedule", "plateau")),
+                            help="  \n".join(f"**{name}** {what}." for name, what in SCHEDULES.items()))
         limit = st.number_input("Use at most this many training samples (0 = all)", 0, 1_000_000, 0, step=1000)
         fine_tune = st.number_input("Fine-tuning epochs (transfer preset)", 0, 20, 0)
         name = st.text_input("Model name (optional)", placeholder="generated from dataset, preset and time")
