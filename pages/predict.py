@@ -42,18 +42,23 @@ def show_prediction(prediction, key: str, picture_for_cam=None) -> None:
         st.image(enlarge(evaluation.overlay(picture_for_cam, heat), 168), caption="Grad-CAM")
 
 
+def cleared_key(name: str, label: str) -> str:
+    """A button that empties a widget, and the widget's key: a new key mounts an empty widget."""
+    generation = f"{name}_generation"
+    if st.button(label, icon=":material/ink_eraser:", key=f"clear_{name}"):
+        st.session_state[generation] = st.session_state.get(generation, 0) + 1
+    return f"{name}_{st.session_state.get(generation, 0)}"
+
+
 def drawing_canvas(name: str, width: int, height: int, stroke: int):
     """A stroke-width slider, a Clear button and the canvas; returns its RGBA pixels or None.
 
-    Clear gives the canvas a new key, which mounts an empty one. Black ink on a transparent
-    background: the ink is the alpha channel.
+    Black ink on a transparent background: the ink is the alpha channel.
     """
     stroke = st.slider("Stroke width", 4, 40, stroke, key=f"stroke_{name}")
-    if st.button("Clear", icon=":material/ink_eraser:", key=f"clear_{name}"):
-        st.session_state[f"canvas_{name}_n"] = st.session_state.get(f"canvas_{name}_n", 0) + 1
+    key = cleared_key(f"canvas_{name}", "Clear")
     result = st_canvas(stroke_width=stroke, stroke_color="#000000", background_color="", width=width,
-                       height=height, drawing_mode="freedraw", return_image_data=True,
-                       key=f"canvas_{name}_{st.session_state.get(f'canvas_{name}_n', 0)}")
+                       height=height, drawing_mode="freedraw", return_image_data=True, key=key)
     data = result.image_data
     return None if data is None else np.asarray(data)
 
@@ -94,8 +99,10 @@ def number_from_canvas() -> None:
 
 
 def uploads() -> None:
+    # New files join those already uploaded; the button starts a fresh set.
+    key = cleared_key("uploads", "Remove all images")
     files = st.file_uploader("Images", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
-                             accept_multiple_files=True, key="uploads",
+                             accept_multiple_files=True, key=key,
                              help="Checked by content, not by name. Large photos are scaled down.")
     if not files:
         return

@@ -115,13 +115,18 @@ def test_uploads_give_a_gallery_and_bad_files_a_sentence(studio_with_model):
              ("text.png", badfiles.BAD["text.png"](), "image/png"),
              ("bomb.png", badfiles.BAD["bomb.png"](), "image/png"),
              ("blank.jpg", badfiles.BAD["blank_paper.jpg"](), "image/jpeg")]
-    app.file_uploader(key="uploads").set_value(files)
+    app.file_uploader(key="uploads_0").set_value(files)
     app.run()
     no_problems(app)
     errors = " ".join(e.value for e in app.error)
     assert "text.png" in errors and "bomb.png" in errors
     assert any("No digit found" in i.value for i in app.info)
     assert any("%" in m.value and ("**" in m.value or "Not sure" in m.value) for m in app.markdown)
+
+    app.button(key="clear_uploads").click().run()  # a fresh set: the previous images and answers are gone
+    no_problems(app)
+    assert not app.error and not any("No digit found" in i.value for i in app.info)
+    assert app.file_uploader(key="uploads_1").value in (None, [])
 
 
 def test_evaluate_shows_metrics_and_makes_a_kaggle_submission(studio_with_model):
@@ -214,7 +219,7 @@ def test_zip_upload_makes_a_dataset_for_eda_training_and_prediction(studio):
     from conftest import make_photo
 
     make_photo(0, seed=5).save(photo, "PNG")
-    app.file_uploader(key="uploads").set_value([("disc.png", photo.getvalue(), "image/png")])
+    app.file_uploader(key="uploads_0").set_value([("disc.png", photo.getvalue(), "image/png")])
     app.run()
     no_problems(app)
     app.toggle(key="cam_upload_0").set_value(True)
