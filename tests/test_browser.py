@@ -83,6 +83,15 @@ def test_uploading_images_gives_a_gallery(server, browser, tmp_path):
     body = page.inner_text("body")
     assert "not an image" in body  # the text file gets its sentence
     assert exceptions_on(page) == 0 and "Traceback" not in body
+
+    # A second batch replaces the first only after "Remove all images": new files join the old ones.
+    page.get_by_role("button", name="Remove all images").click()
+    page.wait_for_selector("text=seven.png", state="detached", timeout=60000)
+    page.locator('input[type="file"]').last.set_input_files([str(files["seven.png"])])
+    page.wait_for_selector("text=seven.png", timeout=60000)
+    wait_until_idle(page)
+    assert page.get_by_text("seven.png", exact=True).count() == 2  # the uploader's list and one gallery card
+    assert "not an image" not in page.inner_text("body")
     page.close()
 
 
