@@ -170,26 +170,26 @@ def class_weights(labels: np.ndarray, num_classes: int) -> dict | None:
     return {i: float(w) for i, w in enumerate(weights)}
 
 
-def _optimizer(cfg: TrainConfig, steps: int):
+def learning_rate_schedule(cfg: TrainConfig, steps: int):
+    """The configured rate: a number, or a Keras schedule over all `cfg.epochs * steps` steps."""
     import keras
 
     total = max(1, cfg.epochs * steps)
     if cfg.lr_schedule == "cosine":
-        return keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(cfg.learning_rate, total, alpha=0.01))
+        return keras.optimizers.schedules.CosineDecay(cfg.learning_rate, total, alpha=0.01)
     if cfg.lr_schedule == "onecycle":
         # A short warm-up lets the peak rate be several times higher than a constant rate could be,
         # which is what makes one epoch go far; the cosine tail then settles the weights.
         warmup = total // 5
-        rate = keras.optimizers.schedules.CosineDecay(cfg.learning_rate / 20, max(1, total - warmup), alpha=0.02,
+        return keras.optimizers.schedules.CosineDecay(cfg.learning_rate / 20, max(1, total - warmup), alpha=0.02,
                                                       warmup_target=cfg.learning_rate, warmup_steps=warmup)
-        return keras.optimizers.Adam(rate)
-    return keras.optimizers.Adam(cfg.learning_rate)
+    return cfg.learning_rate
 
 
-def _compile(model, cfg: TrainConfig, steps: int, learning_rate=None):
+def _compile(model, cfg: TrainConfig, steps: int, rate=None):
     import keras
 
-    optimizer = _optimizer(cfg, steps) if learning_rate is None else keras.optimizers.Adam(learning_rate)
+    optimizer = keras.optimizers.Adam(learning_rate_schedule(cfg, steps) if rate is None else rate)
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(),
@@ -331,7 +331,7 @@ def _fine_tune(model, cfg, train_ds, val_ds, callbacks, history, steps, strategy
         for layer in model.layers:
             if not layer.name.startswith(("dense", "dropout", "global_average")) and "batch_normalization" not in layer.name:
                 layer.trainable = True
-        _compile(model, cfg, steps, learning_rate=cfg.learning_rate / 10)
+        _compile(model, cfg, steps, rate=cfg.learning_rate / 10)
     more = model.fit(train_ds, validation_data=val_ds, initial_epoch=cfg.epochs,
                      epochs=cfg.epochs + cfg.fine_tune_epochs, callbacks=callbacks, verbose=0, shuffle=False)
     return {k: history.get(k, []) + [float(v) for v in more.history.get(k, [])] for k in set(history) | set(more.history)}

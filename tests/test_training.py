@@ -55,6 +55,18 @@ def test_command_reproduces_the_settings():
     assert "--preset mnist-bn" in command and "--augment" in command and "--lr-schedule cosine" in command
 
 
+def test_onecycle_warms_up_to_the_peak_then_decays():
+    from core.training import learning_rate_schedule
+
+    cfg = TrainConfig(dataset="mnist", preset="mnist-seed", epochs=2).resolved()
+    assert cfg.lr_schedule == "onecycle" and cfg.learning_rate == 1e-2  # the preset's defaults
+    schedule = learning_rate_schedule(cfg, steps=50)  # 100 steps in all, 20 of warm-up
+    rate = [float(schedule(step)) for step in (0, 10, 20, 60, 100)]
+    assert rate[0] == pytest.approx(5e-4) and rate[2] == pytest.approx(1e-2)
+    assert rate[0] < rate[1] < rate[2] > rate[3] > rate[4] == pytest.approx(2e-4)
+    assert "--lr-schedule onecycle" in command_for(cfg)
+
+
 def test_photo_folder_trains_evaluates_with_auc_and_predicts(studio, monkeypatch):
     pets = build_photo_folder(studio / "PetImages", ["Cat", "Dog"], per_class=16)
     monkeypatch.setenv("PETIMAGES_DIR", str(pets))
