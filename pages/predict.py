@@ -42,12 +42,16 @@ def show_prediction(prediction, key: str, picture_for_cam=None) -> None:
         st.image(enlarge(evaluation.overlay(picture_for_cam, heat), 168), caption="Grad-CAM")
 
 
-def cleared_key(name: str, label: str) -> str:
-    """A button that empties a widget, and the widget's key: a new key mounts an empty widget."""
-    generation = f"{name}_generation"
-    if st.button(label, icon=":material/ink_eraser:", key=f"clear_{name}"):
-        st.session_state[generation] = st.session_state.get(generation, 0) + 1
-    return f"{name}_{st.session_state.get(generation, 0)}"
+def widget_key(name: str) -> str:
+    """The current key of a widget that `clear_button` can empty: a new key mounts an empty widget."""
+    return f"{name}_{st.session_state.get(f'{name}_generation', 0)}"
+
+
+def clear_button(name: str, label: str) -> None:
+    def renew():  # runs before the rerun, so the widget is empty wherever the button sits
+        st.session_state[f"{name}_generation"] = st.session_state.get(f"{name}_generation", 0) + 1
+
+    st.button(label, icon=":material/ink_eraser:", key=f"clear_{name}", on_click=renew)
 
 
 def drawing_canvas(name: str, width: int, height: int, stroke: int):
@@ -56,9 +60,10 @@ def drawing_canvas(name: str, width: int, height: int, stroke: int):
     Black ink on a transparent background: the ink is the alpha channel.
     """
     stroke = st.slider("Stroke width", 4, 40, stroke, key=f"stroke_{name}")
-    key = cleared_key(f"canvas_{name}", "Clear")
+    clear_button(f"canvas_{name}", "Clear")
     result = st_canvas(stroke_width=stroke, stroke_color="#000000", background_color="", width=width,
-                       height=height, drawing_mode="freedraw", return_image_data=True, key=key)
+                       height=height, drawing_mode="freedraw", return_image_data=True,
+                       key=widget_key(f"canvas_{name}"))
     data = result.image_data
     return None if data is None else np.asarray(data)
 
@@ -99,13 +104,12 @@ def number_from_canvas() -> None:
 
 
 def uploads() -> None:
-    # New files join those already uploaded; the button starts a fresh set.
-    key = cleared_key("uploads", "Remove all images")
     files = st.file_uploader("Images", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
-                             accept_multiple_files=True, key=key,
+                             accept_multiple_files=True, key=widget_key("uploads"),
                              help="Checked by content, not by name. Large photos are scaled down.")
     if not files:
         return
+    clear_button("uploads", "Remove all images")  # new files join those already uploaded; this starts afresh
     pictures, problems = [], []
     for upload in files:
         try:
