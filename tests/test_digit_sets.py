@@ -1,6 +1,7 @@
 """A small sample of the real-world digit sets (bench/digit_sets.py) through the one digit input path."""
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,7 +32,7 @@ def test_photo_style_digits_are_found_on_uneven_paper(seed):
 
 
 def test_replaced_mnist_digits_come_back_close_to_the_original(tiny_mnist_dir):
-    if not os.environ.get("MNIST_DIR"):
+    if not Path(os.environ.get("MNIST_DIR") or "/nonexistent").is_dir():  # mnist_subset's own test
         pytest.skip("needs the real MNIST digits (MNIST_DIR), as in CI")
     data = mnist_subset()
     scores = []
