@@ -21,18 +21,33 @@ PAGES = [("", "overview"), ("eda", "eda"), ("train", "train"), ("evaluate", "eva
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, tiny_mnist_dir, trained_digit_model):
+def server_env(tmp_path_factory, tiny_mnist_dir, trained_digit_model):
     if SAVE:
-        env = {}
-    else:
-        import shutil
+        return {}
+    import shutil
 
-        root = tmp_path_factory.mktemp("browser-studio")
-        shutil.copytree(trained_digit_model / "tiny", root / "models" / "mnist")
-        env = {"STUDIO_MODELS_DIR": str(root / "models"), "STUDIO_DATA_DIR": str(root / "data"),
-               "STUDIO_RUNS_DIR": str(root / "runs"), "MNIST_DIR": str(tiny_mnist_dir)}
-    with streamlit_server(env) as (url, process, _):
+    root = tmp_path_factory.mktemp("browser-studio")
+    shutil.copytree(trained_digit_model / "tiny", root / "models" / "mnist")
+    return {"STUDIO_MODELS_DIR": str(root / "models"), "STUDIO_DATA_DIR": str(root / "data"),
+            "STUDIO_RUNS_DIR": str(root / "runs"), "MNIST_DIR": str(tiny_mnist_dir)}
+
+
+@pytest.fixture(scope="module")
+def server(server_env):
+    with streamlit_server(server_env) as (url, _, _):
         yield url
+
+
+def test_a_deep_link_opened_first_after_start_gets_the_studio_navigation(server_env, browser):
+    # With a pages/ folder, Streamlit's first run after a start is in its file-name navigation mode.
+    with streamlit_server(server_env) as (url, _, _):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/predict")
+        wait_until_idle(page)
+        navigation = page.get_by_test_id("stSidebarNav").inner_text()
+        assert "Explore data" in navigation and "streamlit app" not in navigation
+        assert page.get_by_role("heading", name="Predict").count() >= 1 and exceptions_on(page) == 0
+        page.close()
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,9 @@ def use_shell() -> None:
 
     A `pages/` folder next to `streamlit_app.py` makes Streamlit start in its old
     folder-based mode: a deep link (`/eda`) opened first after a server start runs
-    the page alone. We switch that mode off for the next runs (as `st.navigation`
-    does) and draw the sidebar here, without a rerun that would drop a button click.
+    the page alone, with a navigation made from the file names. We switch that mode off
+    (as `st.navigation` does) and run the app again once, now through the entry point.
+    Should that rerun not reach the shell, the page draws the sidebar itself.
     """
     if getattr(_run, "inside_shell", False):
         return
@@ -30,6 +31,9 @@ def use_shell() -> None:
     from ui import sidebar
 
     PagesManager.uses_pages_directory = False
+    if not st.session_state.get("_shell_rerun"):
+        st.session_state["_shell_rerun"] = True
+        st.rerun(scope="app")
     sidebar.render()
 
 
