@@ -8,9 +8,8 @@ import re
 import time
 from pathlib import Path
 
-import pytest
-
 import badfiles
+import pytest
 from browser import ROOT, draw_strokes, exceptions_on, launch, streamlit_server, wait_until_idle
 
 playwright = pytest.importorskip("playwright.sync_api")
