@@ -246,8 +246,18 @@ def cmd_export(args) -> int:
     return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """Argument errors (an unknown choice, a word where a number goes) as one JSON line, like every other error.
+
+    Sub-command parsers are made by `add_subparsers` with this same class."""
+
+    def error(self, message: str):
+        out({"error": f"{self.prog}: {message}"})
+        sys.exit(2)
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core", description="The CNN image-classification studio.")
+    parser = Parser(prog="python -m core", description="The CNN image-classification studio.")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_train, add_evaluate, add_predict, add_data, add_models, add_export):
         add(sub)

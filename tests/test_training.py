@@ -140,6 +140,8 @@ def test_cli_help_and_errors(studio):
     assert missing.returncode == 1 and "no model called" in json.loads(missing.stdout)["error"]
     bad_dataset = run_cli("train", "--dataset", "/no/such/folder", "--preset", "catsdogs-seed", "--epochs", "1")
     assert bad_dataset.returncode == 1 and "Traceback" not in bad_dataset.stderr
+    bad_argument = run_cli("train", "--lr-schedule", "sometimes")
+    assert bad_argument.returncode == 2 and "invalid choice" in json.loads(bad_argument.stdout)["error"]
 
 
 def test_data_check_reports_counts(studio):
