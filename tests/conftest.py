@@ -39,13 +39,19 @@ def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
+def real_mnist_dir() -> Path | None:
+    """The real MNIST folder when `MNIST_DIR` points at one (as in CI)."""
+    source = os.environ.get("MNIST_DIR")
+    return Path(source) if source and Path(source).is_dir() else None
+
+
 def mnist_subset() -> dict[str, np.ndarray]:
     """A slice of the real MNIST when `MNIST_DIR` has it (as in CI), else synthetic digits."""
-    source = os.environ.get("MNIST_DIR")
-    if source and Path(source).is_dir():
+    source = real_mnist_dir()
+    if source:
         from core.digits_data import load_idx_folder
 
-        data = load_idx_folder(Path(source))
+        data = load_idx_folder(source)
         return {"x_train": data.x_train[:TRAIN_N], "y_train": data.y_train[:TRAIN_N],
                 "x_test": data.x_test[:TEST_N], "y_test": data.y_test[:TEST_N]}
     x_train, y_train = synthetic_digits(TRAIN_N, 1)

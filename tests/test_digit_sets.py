@@ -1,12 +1,10 @@
 """A small sample of the real-world digit sets (bench/digit_sets.py) through the one digit input path."""
-import os
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, mnist_subset
+from conftest import ROOT, mnist_subset, real_mnist_dir
 from core import digits
 from core.errors import NoDigitError
 
@@ -32,7 +30,7 @@ def test_photo_style_digits_are_found_on_uneven_paper(seed):
 
 
 def test_replaced_mnist_digits_come_back_close_to_the_original(tiny_mnist_dir):
-    if not Path(os.environ.get("MNIST_DIR") or "/nonexistent").is_dir():  # mnist_subset's own test
+    if not real_mnist_dir():
         pytest.skip("needs the real MNIST digits (MNIST_DIR), as in CI")
     data = mnist_subset()
     scores = []
