@@ -20,23 +20,23 @@ choices = presets_for(kind)
 st.markdown(f"Dataset: **{datasets.describe_spec(spec)}** (change it in the sidebar)")
 # Outside the form, so that picking a preset at once shows that preset's defaults below.
 preset_name = st.selectbox("Preset", choices, format_func=lambda n: f"{n} — {PRESETS[n].description}")
-defaults = PRESETS[preset_name].defaults
+defaults = TrainConfig(dataset=spec, preset=preset_name).resolved()  # the preset's knobs, one source
 
 with st.form(f"train_settings_{preset_name}"):
     left, middle, right = st.columns(3)
     epochs = left.slider("Epochs", 1, 50, 3 if kind == "digits" else 5)
-    dropout = left.slider("Dropout", 0.0, 0.7, float(defaults.get("dropout", 0.25)), 0.05)
-    batch_size = middle.select_slider("Batch size", [16, 32, 64, 128, 256, 512], value=defaults.get("batch_size", 128))
+    dropout = left.slider("Dropout", 0.0, 0.7, float(defaults.dropout), 0.05)
+    batch_size = middle.select_slider("Batch size", [16, 32, 64, 128, 256, 512], value=defaults.batch_size)
     learning_rate = middle.select_slider("Learning rate", [1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2],
-                                         value=defaults.get("learning_rate", 1e-3), format_func=lambda v: f"{v:g}")
-    width = middle.select_slider("Width (filters ×)", [0.25, 0.5, 0.75, 1.0, 1.5, 2.0], value=defaults.get("width", 1.0))
-    augment = right.toggle("Augmentation", value=bool(defaults.get("augment", False)),
+                                         value=defaults.learning_rate, format_func=lambda v: f"{v:g}")
+    width = middle.select_slider("Width (filters ×)", [0.25, 0.5, 0.75, 1.0, 1.5, 2.0], value=defaults.width)
+    augment = right.toggle("Augmentation", value=defaults.augment,
                            help="Digits: rotation, zoom, shift, stroke width. Photos: flips, rotation, zoom, contrast.")
-    batch_norm = right.toggle("Batch normalisation", value=bool(defaults.get("batch_norm", True)))
+    batch_norm = right.toggle("Batch normalisation", value=defaults.batch_norm)
     patience = right.number_input("Early-stopping patience (0 = off)", 0, 20, 0)
     with st.expander("More"):
         schedule = st.radio("Learning-rate schedule", list(SCHEDULES), horizontal=True,
-                            index=list(SCHEDULES).index(defaults.get("lr_schedule", "plateau")),
+                            index=list(SCHEDULES).index(defaults.lr_schedule),
                             help="  \n".join(f"**{name}** {what}." for name, what in SCHEDULES.items()))
         limit = st.number_input("Use at most this many training samples (0 = all)", 0, 1_000_000, 0, step=1000)
         fine_tune = st.number_input("Fine-tuning epochs (transfer preset)", 0, 20, 0)
