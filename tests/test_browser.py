@@ -121,6 +121,11 @@ def test_one_session_trains_while_another_predicts(server, browser):
     trainer.goto(f"{server}/train")
     wait_until_idle(trainer)
     set_sample_limit(trainer, "600")
+    epochs = trainer.get_by_role("slider").first  # 10 epochs, not 3: long enough to be seen running
+    epochs.focus()
+    for _ in range(7):
+        epochs.press("ArrowRight")
+    assert trainer.get_by_test_id("stSliderThumbValue").first.inner_text() == "10"
     trainer.get_by_role("button", name="Start training").click()
     trainer.wait_for_selector("text=/Epoch \\d+\\/\\d+ · batch/", timeout=120000)
 
