@@ -1,7 +1,7 @@
-"""The anchor for bench/train_throughput: the seeds' plain Keras script, same architecture.
+"""The anchor for bench.train_throughput: the seeds' plain Keras script, same architecture.
 
 float64 numpy scaled to 0..1, model.fit with batch 128, Adam, validation_split=0.1.
-Usage: python bench/plain_keras_mnist.py EPOCHS
+Usage: python -m bench.plain_keras_mnist EPOCHS
 """
 import json
 import os
@@ -9,11 +9,10 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-import keras  # noqa: E402
-from keras import layers  # noqa: E402
+import keras
+from keras import layers
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _mnist import read_idx  # noqa: E402
+from bench._mnist import read_idx
 
 epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 keras.utils.set_random_seed(1337)

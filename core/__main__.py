@@ -11,10 +11,9 @@ import os
 import sys
 import traceback
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from core.errors import StudioError  # noqa: E402
-from core.training import SCHEDULES  # noqa: E402  (numpy only; TensorFlow loads when a command needs it)
+from core import runtime
+from core.errors import StudioError
+from core.training import config as train_config
 
 
 def out(record: dict) -> None:
@@ -32,44 +31,25 @@ def add_train(sub) -> None:
     p = sub.add_parser("train", help="train a preset on a dataset and save it to the registry",
                        description="Train a preset on a dataset (mnist, catsdogs, a class folder or a Kaggle "
                                    "train.csv) and save the model in models/<name>/.")
-    p.add_argument("--dataset", default="mnist", help="mnist, catsdogs, a folder of class subfolders, or train.csv")
-    p.add_argument("--preset", default="mnist-seed", help="see `python -m core models --presets`")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--dropout", type=float)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--learning-rate", type=float)
-    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE")
-    p.add_argument("--width", type=float, help="width multiplier for the number of filters")
-    p.add_argument("--lr-schedule", choices=list(SCHEDULES),
-                   help="; ".join(f"{name}: {what}" for name, what in SCHEDULES.items()))
-    p.add_argument("--fine-tune-epochs", type=int, default=0, help="transfer preset: epochs with the base unfrozen")
-    p.add_argument("--limit", type=int, help="train on at most this many samples")
-    p.add_argument("--seed", type=int, default=1337)
-    p.add_argument("--name", help="model name in the registry (default: dataset-preset-time)")
-    p.add_argument("--strategy", choices=["default", "mirrored", "multiworker"], default="default")
-    p.add_argument("--steps-per-execution", type=int, default=32)
-    p.add_argument("--precision", choices=["auto", "mixed", "float32"], default="auto",
-                   help="mixed = bfloat16 compute (auto: where the CPU has native bf16)")
+    train_config.add_arguments(p)
     p.add_argument("--run-dir", help=argparse.SUPPRESS)  # set by the dashboard's background runs
 
 
 def cmd_train(args) -> int:
-    import shlex
+    from core.training.fit import train
 
-    from core.training import TrainConfig, train
-
-    names = ["dataset", "preset", "epochs", "dropout", "batch_size", "learning_rate", "augment", "batch_norm",
-             "early_stopping", "width", "lr_schedule", "fine_tune_epochs", "limit", "seed", "name", "strategy",
-             "steps_per_execution", "precision"]
-    cfg = TrainConfig(**{n: getattr(args, n) for n in names})
-    cfg.command = "python -m core " + shlex.join(a for a in sys.argv[1:] if not a.startswith("--run-dir")
-                                                 and a != args.run_dir)
+    cfg = train_config.from_args(args)
+    try:
+        cfg.resolved().validate()  # before TensorFlow is even imported
+    except StudioError as exc:
+        out({"error": str(exc)})
+        return 2
+    cfg.command = train_config.command_for(cfg)
+    runtime.import_tensorflow_quietly()
     sinks = [print_progress]
     should_stop = None
     if args.run_dir:
-        from core.jobs import EventLog, cancel_requested
+        from core.training.runs import EventLog, cancel_requested
 
         sinks.append(EventLog(args.run_dir).emit)
         should_stop = cancel_requested(args.run_dir)
@@ -124,12 +104,13 @@ def add_evaluate(sub) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from core import datasets, registry
+    from core.data import specs
     from core.evaluation import evaluate_model
+    from core.model import registry
 
     info, model = registry.load(args.model)
-    data = datasets.load(info.meta.get("dataset", "mnist"))
-    result = evaluate_model(model, data, tuple(model.input_shape[1:3]))
+    data = specs.load(info.meta.get("dataset", "mnist"))
+    result = evaluate_model(model, data, tuple(model.input_shape[1:3]), info.meta.get("crop") or 1.0)
     result["model"] = info.name
     if args.json:
         result["misclassified"] = result["misclassified"][:50]
@@ -148,11 +129,16 @@ def add_predict(sub) -> None:
 
 
 def cmd_predict(args) -> int:
-    from core.predict import Predictor, predict_files
+    from core.inference.predictor import Predictor, predict_files
 
+    unusable = [file for file in args.files if _not_a_file(file)]
     predictor = Predictor.from_registry(args.model)
     refused = 0
-    for file, outcome in predict_files(predictor, args.files, multi=args.multi):
+    for file in unusable:
+        refused += 1
+        out({"file": file, "error": _not_a_file(file)})
+    usable = [file for file in args.files if file not in unusable]
+    for file, outcome in predict_files(predictor, usable, multi=args.multi):
         if isinstance(outcome, str):
             refused += 1
             out({"file": file, "error": outcome})
@@ -161,27 +147,45 @@ def cmd_predict(args) -> int:
     return 1 if refused else 0
 
 
+def _not_a_file(file: str) -> str | None:
+    """Why a path cannot be read as an image without opening it (a FIFO would block for ever), or None."""
+    import stat
+
+    try:
+        mode = os.stat(file).st_mode
+    except OSError as exc:
+        return f"The file cannot be read ({exc.strerror or 'not found'})."
+    if stat.S_ISDIR(mode):
+        return "This is a folder, not an image file."
+    if not stat.S_ISREG(mode):
+        return "This is not a regular file (a pipe, socket or device); only image files can be predicted."
+    return None
+
+
 # --- data / models / export -----------------------------------------------------------------
 
 
 def add_data(sub) -> None:
-    p = sub.add_parser("data", help="check or fetch datasets")
+    p = sub.add_parser("data", help="check, fetch or import datasets")
     actions = p.add_subparsers(dest="action", required=True)
     actions.add_parser("check", help="which datasets are found, with their counts")
     fetch = actions.add_parser("fetch", help="download a dataset")
-    fetch.add_argument("which", choices=["petimages"])
+    fetch.add_argument("which", choices=["petimages", "cats_and_dogs_filtered"])
     fetch.add_argument("--url", help=argparse.SUPPRESS)
     fetch.add_argument("--min-bytes", type=int, help=argparse.SUPPRESS)
+    importer = actions.add_parser("import", help="import a zip of class folders into data/custom/NAME")
+    importer.add_argument("zip", metavar="ZIP")
+    importer.add_argument("--name", required=True, help="the dataset's name")
 
 
 def cmd_data(args) -> int:
-    from core import datasets
+    from core.data import acquire, specs
 
     if args.action == "check":
         status = 0
-        for spec in ("mnist", "catsdogs"):
+        for spec in specs.BUILT_IN:
             try:
-                data = datasets.load(spec)
+                data = specs.load(spec)
             except StudioError as exc:
                 out({"dataset": spec, "found": False, "error": str(exc)})
                 status = 1
@@ -192,13 +196,21 @@ def cmd_data(args) -> int:
                 record["skipped"] = data.cleaning["skipped_by_reason"]
             out(record)
         return status
-    from core.download import PETIMAGES_MIN_BYTES, PETIMAGES_URL, fetch_petimages
+    if args.action == "import":
+        try:
+            payload = open(args.zip, "rb").read()
+        except OSError as exc:
+            raise StudioError(f"{args.zip} cannot be read ({exc.strerror or 'unreadable'}).") from None
+        spec = acquire.import_zip(payload, args.name)
+        data = specs.load(spec)
+        out({"dataset": spec, "classes": data.class_names, "images": data.cleaning["kept"],
+             "skipped": data.cleaning["skipped"]})
+        return 0
 
     def show(done, total):
         err(f"downloaded {done / 1e6:.1f} MB" + (f" of {total / 1e6:.1f} MB" if total else ""))
 
-    report = fetch_petimages(show, url=args.url or PETIMAGES_URL,
-                             min_bytes=PETIMAGES_MIN_BYTES if args.min_bytes is None else args.min_bytes)
+    report = acquire.fetch(args.which, show, url=args.url, min_bytes=args.min_bytes)
     out({"kept": report["kept"], "skipped": report["skipped"], "skipped_by_reason": report["skipped_by_reason"],
          "root": report["root"]})
     return 0
@@ -211,8 +223,8 @@ def add_models(sub) -> None:
 
 
 def cmd_models(args) -> int:
-    from core import registry
-    from core.models import PRESETS
+    from core.model import registry
+    from core.model.presets import PRESETS
 
     if args.presets:
         for preset in PRESETS.values():
@@ -237,9 +249,7 @@ def add_export(sub) -> None:
 
 
 def cmd_export(args) -> int:
-    import os
-
-    from core.export import export_tflite
+    from core.inference.tflite import export_tflite
 
     path = export_tflite(args.model, args.out)
     out({"model": args.model, "tflite": str(path), "bytes": os.path.getsize(path)})
@@ -258,10 +268,15 @@ class Parser(argparse.ArgumentParser):
 
 def main(argv=None) -> int:
     parser = Parser(prog="python -m core", description="The CNN image-classification studio.")
+    parser.add_argument("--verbose", action="store_true", help="show TensorFlow's own logs too")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_train, add_evaluate, add_predict, add_data, add_models, add_export):
         add(sub)
     args = parser.parse_args(argv)
+    if args.verbose:
+        os.environ["STUDIO_VERBOSE"] = "1"
+    if args.command in ("evaluate", "predict", "export"):
+        runtime.import_tensorflow_quietly()
     handler = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "data": cmd_data,
                "models": cmd_models, "export": cmd_export}[args.command]
     try:

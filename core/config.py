@@ -1,10 +1,15 @@
-"""Where things live on disk. Every location can be moved by an environment variable."""
+"""Every location the studio reads or writes, and every environment variable that moves one.
+
+Nothing else in the project reads `os.environ` for a path: a newcomer looking for "where does
+X live" reads this one file.
+"""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SEED = 1337
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -13,19 +18,56 @@ def _env_path(name: str, default: Path) -> Path:
 
 
 def data_dir() -> Path:
+    """Datasets the studio fetched or a person built: `$STUDIO_DATA_DIR`, else `data/`."""
     return _env_path("STUDIO_DATA_DIR", PROJECT_ROOT / "data")
 
 
 def models_dir() -> Path:
+    """The model registry: `$STUDIO_MODELS_DIR`, else `models/`."""
     return _env_path("STUDIO_MODELS_DIR", PROJECT_ROOT / "models")
 
 
 def runs_dir() -> Path:
+    """Background training runs and their event logs: `$STUDIO_RUNS_DIR`, else `runs/`."""
     return _env_path("STUDIO_RUNS_DIR", PROJECT_ROOT / "runs")
 
 
 def keras_cache_dir() -> Path:
+    """Keras' own download cache (`~/.keras/datasets`), the last place MNIST is looked for."""
     return _env_path("KERAS_HOME", Path.home() / ".keras") / "datasets"
 
 
-SEED = 1337
+def mnist_places() -> list[Path]:
+    """Where MNIST is looked for, in order: `$MNIST_DIR`, `data/mnist/`, Keras' cache."""
+    places = [Path(os.environ["MNIST_DIR"]).expanduser()] if os.environ.get("MNIST_DIR") else []
+    return places + [data_dir() / "mnist", keras_cache_dir()]
+
+
+def petimages_dir() -> Path:
+    """Microsoft's PetImages (`Cat/`, `Dog/`): `$PETIMAGES_DIR`, else `data/PetImages/`."""
+    return _env_path("PETIMAGES_DIR", data_dir() / "PetImages")
+
+
+def catsdogs_filtered_dir() -> Path:
+    """TensorFlow's `cats_and_dogs_filtered`: `$CATSDOGS_FILTERED_DIR`, else `data/cats_and_dogs_filtered/`."""
+    return _env_path("CATSDOGS_FILTERED_DIR", data_dir() / "cats_and_dogs_filtered")
+
+
+def custom_dir() -> Path:
+    """Class folders a person imported or built in the browser."""
+    return data_dir() / "custom"
+
+
+def features_dir() -> Path:
+    """Cached backbone features of photo datasets (transfer learning trains on these)."""
+    return data_dir() / ".features"
+
+
+def backbone_cache_dir() -> Path:
+    """Converted pretrained weights, keyed by the checkpoint's SHA-256 (made once, reused at every start)."""
+    return models_dir() / ".backbones"
+
+
+def max_unpack_bytes() -> int:
+    """The most an imported archive may unpack to: `$STUDIO_MAX_UNPACK_BYTES`, else 2 GB."""
+    return int(os.environ.get("STUDIO_MAX_UNPACK_BYTES") or 2 * 1024 ** 3)

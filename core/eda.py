@@ -81,19 +81,23 @@ def embedding(x: np.ndarray, y: np.ndarray, method: str = "pca", samples: int = 
 # --- photos --------------------------------------------------------------------------
 
 
-def photo_sizes(cleaning_root: str):
+def photo_sizes(spec: str):
     """Width, height and aspect ratio of every kept photo, from the cleaning index (no decoding)."""
     import pandas as pd
 
-    from core import folders
+    from core.data import folders, specs
 
-    index = folders.scan_folder(cleaning_root)
+    entries, names = [], []
+    for root in specs.photo_roots(spec):
+        index = folders.scan_folder(root)
+        entries += index.entries
+        names += [index.class_names[e.label] for e in index.entries]
     return pd.DataFrame({
-        "class": [index.class_names[e.label] for e in index.entries],
-        "width": [e.width for e in index.entries],
-        "height": [e.height for e in index.entries],
-        "aspect": [e.width / max(e.height, 1) for e in index.entries],
-        "file": [e.source for e in index.entries],
+        "class": names,
+        "width": [e.width for e in entries],
+        "height": [e.height for e in entries],
+        "aspect": [round(e.width / max(e.height, 1), 2) for e in entries],
+        "file": [e.source for e in entries],
     })
 
 

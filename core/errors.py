@@ -17,6 +17,10 @@ class NoDigitError(ImageError):
     """The image is readable but holds nothing that looks like a digit."""
 
 
+class NotAPetError(ImageError):
+    """A cat-or-dog model was shown a photo that is neither."""
+
+
 class ModelError(StudioError):
     """A model cannot be built, saved or loaded."""
 

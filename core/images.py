@@ -108,10 +108,19 @@ def flatten_alpha(image: Image.Image, background=(255, 255, 255)) -> Image.Image
     return canvas
 
 
-def photo_array(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
-    """An image as a photo model's input: RGB float32 `(H, W, 3)` in 0..255, resized to `size` (h, w)."""
+def photo_array(image: Image.Image, size: tuple[int, int], crop: float = 1.0) -> np.ndarray:
+    """An image as a photo model's input: RGB float32 `(H, W, 3)` in 0..255 at `size` (h, w).
+
+    `crop` < 1 takes that share of the short side, centred, resized bicubically: the same as the
+    training pipeline's `centre_crop` (core.data.pipeline)."""
     rgb = flatten_alpha(image)
-    resized = rgb.resize((size[1], size[0]), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    if crop >= 1:
+        resized = rgb.resize((size[1], size[0]), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    else:
+        width, height = rgb.size
+        side = min(width, height) * crop
+        box = ((width - side) / 2, (height - side) / 2, (width + side) / 2, (height + side) / 2)
+        resized = rgb.resize((size[1], size[0]), Image.Resampling.BICUBIC, box=box, reducing_gap=2.0)
     return np.asarray(resized, dtype=np.float32)
 
 

@@ -3,9 +3,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import cache, datasets, eda, figures
+from core import eda
+from core.data import acquire, specs
 from core.errors import StudioError
-from ui import use_shell
+from ui import charts, resources, use_shell
 
 use_shell()
 st.title("Explore data")
@@ -17,8 +18,8 @@ with st.expander("Add a dataset of your own classes (a zip with one folder per c
         if st.form_submit_button("Import", icon=":material/upload:") and upload is not None:
             try:
                 with st.status("Unpacking and checking every image…") as status:
-                    spec = datasets.import_zip(upload.getvalue(), name or upload.name.rsplit(".", 1)[0])
-                    cache.dataset(spec)
+                    spec = acquire.import_zip(upload.getvalue(), name or upload.name.rsplit(".", 1)[0])
+                    resources.dataset(spec)
                     status.update(label="Imported", state="complete")
                 st.session_state["pending_dataset"] = spec
                 st.rerun()
@@ -26,9 +27,9 @@ with st.expander("Add a dataset of your own classes (a zip with one folder per c
                 st.error(str(exc))
 
 spec = st.session_state.get("dataset", "mnist")
-st.caption(f"Dataset: **{datasets.describe_spec(spec)}** (change it in the sidebar)")
-with st.status(f"Loading {datasets.describe_spec(spec)}…", expanded=False) as status:
-    data, problem = cache.try_dataset(spec)
+st.caption(f"Dataset: **{specs.describe_spec(spec)}** (change it in the sidebar)")
+with st.status(f"Loading {specs.describe_spec(spec)}…", expanded=False) as status:
+    data, problem = resources.try_dataset(spec)
     status.update(label="Loaded" if data else "Not available", state="complete" if data else "error")
 if data is None:
     st.warning(problem)
@@ -41,7 +42,7 @@ if data.kind == "digits":
         column.metric(label.replace("_", " ").capitalize(), value if isinstance(value, str) else f"{value:,}")
 
     st.subheader("Label distribution, train vs test")
-    st.plotly_chart(figures.label_distribution(eda.label_counts(data)), width="stretch")
+    st.plotly_chart(charts.label_distribution(eda.label_counts(data)), width="stretch")
 
     st.subheader("Samples per class")
     if st.button("Reshuffle", icon=":material/shuffle:"):
@@ -49,19 +50,19 @@ if data.kind == "digits":
     seed = st.session_state.get("sample_seed", 0)
     per_class = st.slider("Samples per class", 1, 10, 6)
     picks = eda.samples_per_class(data.train.x, data.train.y, per_class, seed)
-    st.plotly_chart(figures.sample_grid([picks[c] for c in sorted(picks)], [data.class_names[c] for c in sorted(picks)]),
+    st.plotly_chart(charts.sample_grid([picks[c] for c in sorted(picks)], [data.class_names[c] for c in sorted(picks)]),
                     width="stretch")
 
     st.subheader("Mean and variance image per class")
-    means, variances = cache.mean_variance(spec)
+    means, variances = resources.mean_variance(spec)
     tab_mean, tab_var = st.tabs(["Mean", "Variance"])
-    tab_mean.plotly_chart(figures.class_images(means, data.class_names, "Viridis"), width="stretch")
-    tab_var.plotly_chart(figures.class_images(variances, data.class_names, "Magma"), width="stretch")
+    tab_mean.plotly_chart(charts.class_images(means, data.class_names, "Viridis"), width="stretch")
+    tab_var.plotly_chart(charts.class_images(variances, data.class_names, "Magma"), width="stretch")
 
     st.subheader("Pixel intensity")
-    histogram = cache.intensity_histogram(spec)
+    histogram = resources.intensity_histogram(spec)
     chosen = st.multiselect("Classes", ["all", *data.class_names], default=["all", "0", "1"])
-    st.plotly_chart(figures.intensity_histogram(histogram, chosen or ["all"]), width="stretch")
+    st.plotly_chart(charts.intensity_histogram(histogram, chosen or ["all"]), width="stretch")
 
     st.subheader("2-D map of a sample")
     left, right = st.columns([1, 3])
@@ -71,8 +72,8 @@ if data.kind == "digits":
         right.info("t-SNE runs on demand: switch on **Compute t-SNE**.")
     else:
         with right, st.spinner(f"Computing {method}…"):
-            frame = cache.embedding(spec, method.lower().replace("-", ""), samples)
-            right.plotly_chart(figures.embedding_scatter(frame, f"{method} of {samples:,} training digits"),
+            frame = resources.embedding(spec, method.lower().replace("-", ""), samples)
+            right.plotly_chart(charts.embedding_scatter(frame, f"{method} of {samples:,} training digits"),
                                width="stretch")
 else:
     report = data.cleaning
@@ -84,7 +85,7 @@ else:
     d.metric("Train / val / test", f"{len(data.train)} / {len(data.val)} / {len(data.test)}")
 
     st.subheader("Class counts")
-    st.plotly_chart(figures.label_distribution(counts), width="stretch")
+    st.plotly_chart(charts.label_distribution(counts), width="stretch")
 
     st.subheader("Cleaning report")
     if report["skipped"]:
@@ -95,21 +96,21 @@ else:
     else:
         st.success("Every file decoded: nothing was skipped.")
 
-    sizes = cache.photo_sizes(spec)
+    sizes = resources.photo_sizes(spec)
     left, right = st.columns(2)
     left.subheader("Width × height")
-    left.plotly_chart(figures.size_scatter(sizes), width="stretch")
+    left.plotly_chart(charts.size_scatter(sizes), width="stretch")
     right.subheader("Aspect ratio")
-    right.plotly_chart(figures.aspect_histogram(sizes), width="stretch")
+    right.plotly_chart(charts.aspect_histogram(sizes), width="stretch")
 
     st.subheader("Samples")
     if st.button("Reshuffle", icon=":material/shuffle:"):
         st.session_state["sample_seed"] = int(np.random.default_rng().integers(1_000_000))
-    sample = cache.photo_sample(spec, 6, st.session_state.get("sample_seed", 0))
+    sample = resources.photo_sample(spec, 6, st.session_state.get("sample_seed", 0))
     for name, thumbs in sample.items():
         st.markdown(f"**{name}**")
         if thumbs:
             st.image([t for t, _ in thumbs], caption=[f for _, f in thumbs], width=128)
 
     st.subheader("Colour channels per class")
-    st.plotly_chart(figures.channel_histograms(cache.channel_histograms(spec)), width="stretch")
+    st.plotly_chart(charts.channel_histograms(resources.channel_histograms(spec)), width="stretch")

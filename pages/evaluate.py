@@ -2,10 +2,12 @@
 import numpy as np
 import streamlit as st
 
-from core import cache, digits_data, evaluation, export, figures, registry
+from core.data import kaggle
 from core.errors import StudioError
 from core.images import read_image_file, thumbnail_rgb
-from ui import selected_model, use_shell
+from core.model import registry
+from ui import charts, resources, selected_model, use_shell
+from ui.tables import report_frame
 
 use_shell()
 st.title("Evaluate a model")
@@ -14,8 +16,9 @@ name = selected_model()
 
 try:
     info = registry.resolve(name)
-    result, probabilities = cache.evaluate(name)
-    data = cache.dataset(info.meta.get("dataset", "mnist"))
+    result, probabilities = resources.evaluation(info)
+    data = resources.dataset(info.meta.get("dataset", "mnist"))
+    predictor = resources.predictor(info)
 except StudioError as exc:
     st.error(str(exc))
     st.stop()
@@ -35,12 +38,12 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader("Confusion matrix")
     normalise = st.toggle("Normalise by true class", value=False)
-    st.plotly_chart(figures.confusion_matrix(result["confusion_matrix"], data.class_names, normalise), width="stretch")
+    st.plotly_chart(charts.confusion_matrix(result["confusion_matrix"], data.class_names, normalise), width="stretch")
 with right:
     st.subheader("Per-class accuracy")
-    st.plotly_chart(figures.per_class_accuracy(result["per_class_accuracy"]), width="stretch")
+    st.plotly_chart(charts.per_class_accuracy(result["per_class_accuracy"]), width="stretch")
     st.subheader("Classification report")
-    report = evaluation.report_frame(result)
+    report = report_frame(result)
     st.dataframe(report.style.format({"precision": "{:.4f}", "recall": "{:.4f}", "f1-score": "{:.4f}"}),
                  width="stretch")
     st.download_button("Download the report (CSV)", report.to_csv().encode(), f"{info.name}-report.csv",
@@ -48,7 +51,7 @@ with right:
 
 if "roc" in result:
     st.subheader("ROC curve")
-    st.plotly_chart(figures.roc_curve(result["roc"], result["auc"]), width="stretch")
+    st.plotly_chart(charts.roc_curve(result["roc"], result["auc"]), width="stretch")
 
 st.subheader("Misclassified samples")
 wrong = result["misclassified"]
@@ -71,14 +74,14 @@ history = registry.read_history(info)
 if history:
     st.subheader("Training curves")
     left, right = st.columns(2)
-    left.plotly_chart(figures.training_curves({info.name: history}, "accuracy"), width="stretch")
-    right.plotly_chart(figures.training_curves({info.name: history}, "loss"), width="stretch")
+    left.plotly_chart(charts.training_curves({info.name: history}, "accuracy"), width="stretch")
+    right.plotly_chart(charts.training_curves({info.name: history}, "loss"), width="stretch")
 
 with st.expander("Model details and export"):
     if st.button("Export to TFLite", icon=":material/smartphone:"):
         try:
             with st.spinner("Converting…"):
-                st.session_state["tflite"] = (info.name, export.tflite_bytes(cache.predictor(name).model))
+                st.session_state["tflite"] = (info.name, predictor.tflite())
         except StudioError as exc:
             st.error(str(exc))
     if st.session_state.get("tflite", (None,))[0] == info.name:
@@ -94,12 +97,10 @@ if data.kind == "digits":
     upload = st.file_uploader("Kaggle test.csv", type=["csv"], key="kaggle_test")
     if upload is not None:
         try:
-            images, _ = digits_data.read_kaggle_csv(upload, labelled=False)
-            predictor = cache.predictor(name)
-            labels = np.concatenate([predictor.probabilities(images[i:i + 512, ..., None]).argmax(axis=1)
-                                     for i in range(0, len(images), 512)])
+            images, _ = kaggle.read_kaggle_csv(upload, labelled=False)
+            labels = predictor.classes_of(images[..., None])
             st.success(f"Predicted {len(labels):,} digits.")
-            st.download_button("Download submission.csv", digits_data.kaggle_submission(labels).encode(),
+            st.download_button("Download submission.csv", kaggle.kaggle_submission(labels).encode(),
                                "submission.csv", "text/csv", icon=":material/download:")
         except StudioError as exc:
             st.error(str(exc))

@@ -2,9 +2,9 @@
 import pandas as pd
 import streamlit as st
 
-from core import cache, download, folders
+from core.data import acquire, specs
 from core.errors import StudioError
-from ui import use_shell
+from ui import resources, use_shell
 
 use_shell()
 st.title("CNN Studio")
@@ -26,12 +26,45 @@ for column, (page, title, text) in zip(steps, [
         st.caption(text)
         st.page_link(page, label=f"Open {title.lower()}", icon=":material/arrow_forward:")
 
+
+
+def photo_dataset_card(spec: str) -> None:
+    """Counts of a photo dataset that is here, or a Download button with a progress bar when it is not."""
+    st.markdown(f"*{specs.describe_spec(spec)}*")
+    if specs.is_present(spec):
+        data, problem = resources.try_dataset(spec)
+        if data is None:
+            st.warning(problem)
+            return
+        a, b, c = st.columns(3)
+        a.metric("Usable photos", f"{data.cleaning['kept']:,}")
+        b.metric("Skipped files", f"{data.cleaning['skipped']:,}")
+        c.metric("Test photos", f"{len(data.test):,}")
+        return
+    st.caption(acquire.missing_sentence(spec, specs.folder_of(spec)))
+    if st.button("Download", icon=":material/download:", key=f"download_{spec}"):
+        bar = st.progress(0.0, text="Connecting…")
+
+        def show(done, total):
+            share = min(done / total, 1.0) if total else 0.0
+            bar.progress(share, text=f"Downloaded {done / 1e6:.0f} MB" + (f" of {total / 1e6:.0f} MB" if total else ""))
+
+        try:
+            with st.status(f"Fetching {specs.describe_spec(spec)}…", expanded=True) as status:
+                report = acquire.fetch(spec, show, scan_progress=lambda d, t: bar.progress(
+                    d / t, text=f"Checking photos: {d:,} of {t:,}"))
+                status.update(label=f"Ready: {report['kept']:,} photos, {report['skipped']} skipped", state="complete")
+            resources.dataset.clear()
+        except StudioError as exc:
+            st.error(str(exc))
+
+
 st.subheader("Datasets")
 mnist_column, pets_column = st.columns(2)
 with mnist_column.container(border=True):
     st.markdown("**MNIST handwritten digits** · 10 classes, 28×28 grayscale")
     try:
-        train_count, test_count, source = cache.mnist_counts()
+        train_count, test_count, source = resources.mnist_counts()
         a, b = st.columns(2)
         a.metric("Training images", f"{train_count:,}")
         b.metric("Test images", f"{test_count:,}")
@@ -40,39 +73,12 @@ with mnist_column.container(border=True):
         st.warning(str(exc))
 
 with pets_column.container(border=True):
-    st.markdown("**Cats vs Dogs** · Microsoft's Kaggle PetImages, 2 classes, photos")
-    root = folders.petimages_dir()
-    if root.is_dir():
-        data, problem = cache.try_dataset("catsdogs")
-        if data is not None:
-            a, b, c = st.columns(3)
-            a.metric("Usable photos", f"{data.cleaning['kept']:,}")
-            b.metric("Skipped files", f"{data.cleaning['skipped']:,}")
-            c.metric("Classes", len(data.class_names))
-            st.caption(f"Found in `{data.source}`")
-        else:
-            st.warning(problem)
-    else:
-        st.info(f"Not found at `{root}`. Download it here (about 786 MB), or {folders.PETIMAGES_BY_HAND}.")
-        if st.button("Download PetImages", icon=":material/download:"):
-            bar = st.progress(0.0, text="Connecting…")
-
-            def show(done, total):
-                share = min(done / total, 1.0) if total else 0.0
-                bar.progress(share, text=f"Downloaded {done / 1e6:.0f} MB" + (f" of {total / 1e6:.0f} MB" if total else ""))
-
-            try:
-                with st.status("Fetching PetImages…", expanded=True) as status:
-                    report = download.fetch_petimages(show, scan_progress=lambda d, t: bar.progress(
-                        d / t, text=f"Checking photos: {d:,} of {t:,}"))
-                    status.update(label=f"PetImages ready: {report['kept']:,} photos, {report['skipped']} skipped",
-                                  state="complete")
-                cache.dataset.clear()
-            except StudioError as exc:
-                st.error(str(exc))
+    st.markdown("**Cats vs Dogs** · photos, 2 classes")
+    for spec in ("cats_and_dogs_filtered", "catsdogs"):
+        photo_dataset_card(spec)
 
 st.subheader("Models")
-infos = cache.model_infos()
+infos = resources.model_infos()
 if infos:
     table = pd.DataFrame([{
         "model": info.name,

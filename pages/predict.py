@@ -1,30 +1,23 @@
 """Predict: draw a digit or a number, or upload digit images or photos, and see what the model says."""
-import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
-from core import cache, evaluation, figures
 from core.errors import NoDigitError, StudioError
 from core.images import decode_image, thumbnail_rgb
-from ui import selected_model, use_shell
+from core.inference.gradcam import overlay
+from core.model import registry
+from ui import charts, resources, selected_model, use_shell
+from ui.widgets import clear_button, drawing_canvas, enlarge, widget_key
 
 use_shell()
 st.title("Predict")
 
 name = selected_model()
 try:
-    predictor = cache.predictor(name)
+    predictor = resources.predictor(registry.resolve(name))
 except StudioError as exc:
     st.error(str(exc))
     st.stop()
 st.caption(f"Model **{name}** · {len(predictor.class_names)} classes · input {predictor.input_shape}")
-
-
-def enlarge(image: np.ndarray, side: int = 140) -> np.ndarray:
-    """A small model input shown large with crisp pixels."""
-    image = np.asarray(image).squeeze()
-    factor = max(1, side // image.shape[0])
-    return np.kron(image, np.ones((factor, factor) + ((1,) if image.ndim == 3 else ()))).astype(np.uint8)
 
 
 def show_prediction(prediction, key: str, picture_for_cam=None) -> None:
@@ -34,38 +27,12 @@ def show_prediction(prediction, key: str, picture_for_cam=None) -> None:
         st.warning(f"Not sure. Best guesses: {top}")
     else:
         st.markdown(f"### {prediction.label}  \n**{prediction.confidence:.1%}** confident")
-    st.plotly_chart(figures.probabilities(prediction.class_names, prediction.probabilities, prediction.index),
+    st.plotly_chart(charts.probabilities(prediction.class_names, prediction.probabilities, prediction.index),
                     width="stretch", key=f"probs_{key}")
     if picture_for_cam is not None and st.toggle("Show Grad-CAM", key=f"cam_{key}",
                                                  help="Where the evidence for the predicted class sits."):
-        heat = evaluation.grad_cam(predictor.model, prediction.model_input, prediction.index)
-        st.image(enlarge(evaluation.overlay(picture_for_cam, heat), 168), caption="Grad-CAM")
-
-
-def widget_key(name: str) -> str:
-    """The current key of a widget that `clear_button` can empty: a new key mounts an empty widget."""
-    return f"{name}_{st.session_state.get(f'{name}_generation', 0)}"
-
-
-def clear_button(name: str, label: str) -> None:
-    def renew():  # runs before the rerun, so the widget is empty wherever the button sits
-        st.session_state[f"{name}_generation"] = st.session_state.get(f"{name}_generation", 0) + 1
-
-    st.button(label, icon=":material/ink_eraser:", key=f"clear_{name}", on_click=renew)
-
-
-def drawing_canvas(name: str, width: int, height: int, stroke: int):
-    """A stroke-width slider, a Clear button and the canvas; returns its RGBA pixels or None.
-
-    Black ink on a transparent background: the ink is the alpha channel.
-    """
-    stroke = st.slider("Stroke width", 4, 40, stroke, key=f"stroke_{name}")
-    clear_button(f"canvas_{name}", "Clear")
-    result = st_canvas(stroke_width=stroke, stroke_color="#000000", background_color="", width=width,
-                       height=height, drawing_mode="freedraw", return_image_data=True,
-                       key=widget_key(f"canvas_{name}"))
-    data = result.image_data
-    return None if data is None else np.asarray(data)
+        heat = predictor.explain(prediction)
+        st.image(enlarge(overlay(picture_for_cam, heat), 168), caption="Grad-CAM")
 
 
 def read_or_explain(read, picture, empty: str):
@@ -132,11 +99,13 @@ def uploads() -> None:
             if outcome.unsure:
                 answer = "Not sure: " + ", ".join(f"{label} {p:.0%}" for label, p in outcome.top(3))
             st.markdown(answer)
+            if outcome.looks_like:
+                st.caption(f"Looks like: {outcome.looks_like[0]} ({outcome.looks_like[1]:.0%})")
             if st.toggle("Grad-CAM", key=f"cam_upload_{number}"):
-                heat = evaluation.grad_cam(predictor.model, outcome.model_input, outcome.index)
+                heat = predictor.explain(outcome)
                 base = outcome.model_input if predictor.kind == "photos" else outcome.model_input.squeeze()
-                st.image(enlarge(evaluation.overlay(base, heat), 168) if predictor.kind == "digits"
-                         else evaluation.overlay(base, heat), caption="Grad-CAM")
+                st.image(enlarge(overlay(base, heat), 168) if predictor.kind == "digits"
+                         else overlay(base, heat), caption="Grad-CAM")
 
 
 if predictor.kind == "digits":

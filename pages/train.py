@@ -4,20 +4,21 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core import datasets, figures, jobs
+from core.data import specs
 from core.errors import StudioError
-from core.models import PRESETS, presets_for
-from core.training import SCHEDULES, TrainConfig
-from ui import use_shell
+from core.model.presets import PRESETS, presets_for
+from core.training import runs
+from core.training.config import SCHEDULES, TrainConfig
+from ui import charts, use_shell
 
 use_shell()
 st.title("Train a CNN")
 
 spec = st.session_state.get("dataset", "mnist")
-kind = datasets.kind_of(spec)
+kind = specs.kind_of(spec)
 choices = presets_for(kind)
 
-st.markdown(f"Dataset: **{datasets.describe_spec(spec)}** (change it in the sidebar)")
+st.markdown(f"Dataset: **{specs.describe_spec(spec)}** (change it in the sidebar)")
 # Outside the form, so that picking a preset at once shows that preset's defaults below.
 preset_name = st.selectbox("Preset", choices, format_func=lambda n: f"{n} — {PRESETS[n].description}")
 defaults = TrainConfig(dataset=spec, preset=preset_name).resolved()  # the preset's knobs, one source
@@ -49,18 +50,14 @@ if started:
                       width=width, lr_schedule=schedule, limit=limit or None, fine_tune_epochs=fine_tune,
                       name=name.strip() or None)
     try:
-        if cfg.name:
-            from core.registry import check_name
-
-            check_name(cfg.name)
-        run = jobs.start_run(cfg)
+        run = runs.start_run(cfg.resolved().validate())
         st.session_state["watch_run"] = run.id
-        st.toast(f"Training started: {preset_name} on {datasets.describe_spec(spec)}", icon="🚀")
+        st.toast(f"Training started: {preset_name} on {specs.describe_spec(spec)}", icon="🚀")
     except StudioError as exc:
         st.error(str(exc))
 
 
-def show_run(run: jobs.Run) -> None:
+def show_run(run: runs.Run) -> None:
     """Progress, live curves and the outcome of one run."""
     last = run.last_batch or {}
     epochs = last.get("epochs") or run.config.get("epochs") or 1
@@ -87,25 +84,25 @@ def show_run(run: jobs.Run) -> None:
         st.warning("Cancelled: no model was saved.")
     else:
         st.error(run.detail or "The run failed.")
-    history = {key: [e[key] for e in run.epochs if key in e] for key in ("loss", "val_loss", "accuracy", "val_accuracy")}
+    history = run.history
     if any(history.values()):
         left, right = st.columns(2)
-        left.plotly_chart(figures.training_curves({run.id: history}, "loss"), width="stretch", key=f"loss_{run.id}")
-        right.plotly_chart(figures.training_curves({run.id: history}, "accuracy"), width="stretch",
+        left.plotly_chart(charts.training_curves({run.id: history}, "loss"), width="stretch", key=f"loss_{run.id}")
+        right.plotly_chart(charts.training_curves({run.id: history}, "accuracy"), width="stretch",
                            key=f"acc_{run.id}")
 
 
 def live_view() -> None:
-    active = jobs.active_run()
+    active = runs.active_run()
     watched = active.id if active else st.session_state.get("watch_run")
     if watched is None:
         st.info("No run yet: choose settings above and press **Start training**.")
         return
-    run = jobs.get_run(watched)
-    st.subheader(f"Run {run.id}: {run.config.get('preset')} on {datasets.describe_spec(run.config.get('dataset', ''))}")
+    run = runs.get_run(watched)
+    st.subheader(f"Run {run.id}: {run.config.get('preset')} on {specs.describe_spec(run.config.get('dataset', ''))}")
     if run.status == "running" and st.button("Cancel run", icon=":material/stop:"):
         with st.spinner("Stopping…"):
-            run = jobs.cancel_run(run.id)
+            run = runs.cancel_run(run.id)
     show_run(run)
     was_running = st.session_state.get("live_was_running")
     st.session_state["live_was_running"] = run.status == "running"
@@ -113,17 +110,17 @@ def live_view() -> None:
         st.rerun(scope="app")  # the new model must appear in the sidebar and on the other pages
 
 
-active_now = jobs.active_run() is not None or started
+active_now = runs.active_run() is not None or started
 st.fragment(live_view, run_every=1.0 if active_now else None)()
 
 st.divider()
 st.subheader("Past runs")
-runs = jobs.list_runs()
+runs = runs.list_runs()
 if not runs:
     st.caption("Runs appear here once started.")
 else:
     table = pd.DataFrame([{
-        "run": r.id, "preset": r.config.get("preset"), "dataset": datasets.describe_spec(r.config.get("dataset", "")),
+        "run": r.id, "preset": r.config.get("preset"), "dataset": specs.describe_spec(r.config.get("dataset", "")),
         "epochs": len(r.epochs), "status": r.status, "model": r.model,
         "val accuracy": r.epochs[-1].get("val_accuracy") if r.epochs else None,
         "started": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started)),
@@ -134,8 +131,7 @@ else:
     compare = st.multiselect("Overlay the curves of", [r.id for r in with_curves],
                              default=[r.id for r in with_curves[:2]])
     if compare:
-        chosen = {r.id: {k: [e[k] for e in r.epochs if k in e] for k in ("loss", "val_loss", "accuracy", "val_accuracy")}
-                  for r in with_curves if r.id in compare}
+        chosen = {r.id: r.history for r in with_curves if r.id in compare}
         left, right = st.columns(2)
-        left.plotly_chart(figures.training_curves(chosen, "accuracy"), width="stretch")
-        right.plotly_chart(figures.training_curves(chosen, "loss"), width="stretch")
+        left.plotly_chart(charts.training_curves(chosen, "accuracy"), width="stretch")
+        right.plotly_chart(charts.training_curves(chosen, "loss"), width="stretch")

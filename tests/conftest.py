@@ -1,62 +1,14 @@
-"""Shared fixtures: an isolated studio (data, models and runs in a temporary folder), tiny MNIST
-IDX files written by the tests, a tiny trained digit model, and a photo folder with broken files."""
+"""Fixtures: an isolated studio (data, models and runs in a temporary folder), tiny MNIST IDX files,
+a tiny trained digit model. Helpers shared with the benchmarks live in `tests.support`."""
 from __future__ import annotations
 
-import gzip
-import io
 import os
 import shutil
-import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image, ImageDraw
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-TRAIN_N, TEST_N = 1200, 300
-
-
-def write_idx(path: Path, array: np.ndarray, gz: bool = True) -> None:
-    magic = 2051 if array.ndim == 3 else 2049
-    header = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    raw = header + array.astype(np.uint8).tobytes()
-    path.write_bytes(gzip.compress(raw) if gz else raw)
-
-
-def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Digits drawn with a font, jittered: enough for a model to learn something, no download needed."""
-    rng = np.random.default_rng(seed)
-    images = np.zeros((n, 28, 28), np.uint8)
-    labels = rng.integers(0, 10, n)
-    for i, label in enumerate(labels):
-        canvas = Image.new("L", (28, 28))
-        ImageDraw.Draw(canvas).text((9 + rng.integers(-2, 3), 7 + rng.integers(-2, 3)), str(label), fill=255)
-        images[i] = np.asarray(canvas.resize((28, 28)))
-    return images, labels
-
-
-def real_mnist_dir() -> Path | None:
-    """The real MNIST folder when `MNIST_DIR` points at one (as in CI)."""
-    source = os.environ.get("MNIST_DIR")
-    return Path(source) if source and Path(source).is_dir() else None
-
-
-def mnist_subset() -> dict[str, np.ndarray]:
-    """A slice of the real MNIST when `MNIST_DIR` has it (as in CI), else synthetic digits."""
-    source = real_mnist_dir()
-    if source:
-        from core.digits_data import load_idx_folder
-
-        data = load_idx_folder(source)
-        return {"x_train": data.x_train[:TRAIN_N], "y_train": data.y_train[:TRAIN_N],
-                "x_test": data.x_test[:TEST_N], "y_test": data.y_test[:TEST_N]}
-    x_train, y_train = synthetic_digits(TRAIN_N, 1)
-    x_test, y_test = synthetic_digits(TEST_N, 2)
-    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+from tests.support import mnist_subset, write_idx
 
 
 @pytest.fixture(scope="session")
@@ -68,49 +20,6 @@ def tiny_mnist_dir(tmp_path_factory) -> Path:
     for key, name in names.items():
         write_idx(folder / f"{name}.gz", arrays[key])
     return folder
-
-
-def make_photo(kind: int, size: int = 48, seed: int = 0) -> Image.Image:
-    """Class 0: red discs; class 1: blue squares; class 2: green bars. On noisy backgrounds."""
-    rng = np.random.default_rng(seed)
-    background = rng.integers(90, 160, (size, size, 3), dtype=np.uint8)
-    image = Image.fromarray(background)
-    draw = ImageDraw.Draw(image)
-    a, b = int(rng.integers(4, 14)), int(rng.integers(size - 14, size - 4))
-    if kind == 0:
-        draw.ellipse([a, a, b, b], fill=(220, 30, 30))
-    elif kind == 1:
-        draw.rectangle([a, a, b, b], fill=(30, 40, 220))
-    else:
-        draw.rectangle([a, size // 2 - 5, b, size // 2 + 5], fill=(30, 200, 60))
-    return image
-
-
-def jpeg_bytes(image: Image.Image, **kwargs) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", **kwargs)
-    return buffer.getvalue()
-
-
-def build_photo_folder(root: Path, classes: list[str], per_class: int = 14, broken: bool = True) -> Path:
-    """A class folder like PetImages: good JPEGs plus the kinds of bad file PetImages holds."""
-    for label, name in enumerate(classes):
-        folder = root / name
-        folder.mkdir(parents=True, exist_ok=True)
-        for i in range(per_class):
-            (folder / f"{i}.jpg").write_bytes(jpeg_bytes(make_photo(label, seed=label * 1000 + i)))
-    if broken:
-        first, second = root / classes[0], root / classes[1]
-        (first / "666.jpg").write_bytes(b"")  # zero bytes
-        (first / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 200)
-        (second / "11702.jpg").write_text("this is not an image")  # text named .jpg
-        (second / "truncated.jpg").write_bytes(jpeg_bytes(make_photo(1, seed=99))[:300])
-        bmp = io.BytesIO()
-        make_photo(1, seed=77).save(bmp, "BMP")
-        (second / "bmp_named.jpg").write_bytes(bmp.getvalue())  # another format than its name: kept
-        cmyk = jpeg_bytes(make_photo(0, seed=55).convert("CMYK"))
-        (first / "cmyk.jpg").write_bytes(cmyk)  # decodes, but not by TensorFlow: converted copy
-    return root
 
 
 @pytest.fixture
@@ -133,7 +42,8 @@ def trained_digit_model(tmp_path_factory, tiny_mnist_dir) -> Path:
     os.environ.update(STUDIO_MODELS_DIR=str(models), MNIST_DIR=str(tiny_mnist_dir),
                       STUDIO_DATA_DIR=str(tmp_path_factory.mktemp("data")))
     try:
-        from core.training import TrainConfig, train
+        from core.training.config import TrainConfig
+        from core.training.fit import train
 
         train(TrainConfig(dataset="mnist", preset="mnist-seed", epochs=1, batch_size=32, name="tiny"))
     finally:
@@ -151,10 +61,3 @@ def studio_with_model(studio, trained_digit_model):
     for name in ("tiny", "mnist"):
         shutil.copytree(trained_digit_model / "tiny", studio / "models" / name)
     return studio
-
-
-def run_cli(*args, env=None, timeout=300):
-    import subprocess
-
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})})

@@ -1,7 +1,9 @@
 """The sidebar every page shares: the active dataset and model, and any training run in progress."""
 import streamlit as st
 
-from core import cache, datasets, jobs
+from core.data import specs
+from core.training import runs
+from ui import resources
 
 
 def model_label(info) -> str:
@@ -13,20 +15,20 @@ def render() -> None:
     with st.sidebar:
         st.markdown("## :material/neurology: CNN Studio")
         st.caption("Explore · train · evaluate · predict")
-        specs = datasets.known_specs()
+        known = specs.known_specs()
         if "pending_dataset" in st.session_state:  # a page imported a dataset: select it
             st.session_state["dataset"] = st.session_state.pop("pending_dataset")
-        if st.session_state.get("dataset") not in specs:
+        if st.session_state.get("dataset") not in known:
             st.session_state["dataset"] = "mnist"
-        st.selectbox("Dataset", specs, key="dataset", format_func=datasets.describe_spec)
-        infos = {info.name: info for info in cache.model_infos() if info.available}
+        st.selectbox("Dataset", known, key="dataset", format_func=specs.describe_spec)
+        infos = {info.name: info for info in resources.model_infos() if info.available}
         if infos:
             if st.session_state.get("model") not in infos:
                 st.session_state["model"] = next(iter(infos))
             st.selectbox("Model", list(infos), key="model", format_func=lambda name: model_label(infos[name]))
         else:
             st.info("No model yet: the Train page makes one.")
-        running = jobs.active_run()
+        running = runs.active_run()
         if running:
             last = running.last_batch or {}
             epoch = f"epoch {last.get('epoch', 0)}/{last.get('epochs', '?')}" if last else "starting"

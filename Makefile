@@ -1,0 +1,14 @@
+# One command each for the README: start the dashboard, and install what the tests need and run them.
+.PHONY: run test
+
+run:
+	python -m pip install -q -r requirements.txt
+	streamlit run streamlit_app.py
+
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+test:
+	python -m pip install -q -r requirements-dev.txt
+	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+	ruff check .
+	python -m pytest

@@ -1,0 +1,71 @@
+"""Accuracy of the shipped digit model on the project's own real-world digit sets (bench/digit_sets.py).
+
+Seeds start at 1,000,000: these sets were never used while building the preprocessing.
+Usage: MNIST_DIR=../shared/data/mnist python -m bench.robustness [SCALE]   (SCALE 1 = 300/300/1000/200 + 100 blanks)
+"""
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
+from PIL import Image
+
+BENCH = Path(__file__).resolve().parent
+from bench import digit_sets
+from bench._mnist import read_idx
+
+BASE = 1_000_000
+TARGETS = {"canvas": 0.98, "photo": 0.98, "mnist": 0.99, "numbers": 0.90}
+
+
+def main() -> int:
+    from core.errors import NoDigitError
+    from core.inference.predictor import Predictor
+
+    scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+    sizes = {name: int(n * scale) for name, n in (("canvas", 300), ("photo", 300), ("mnist", 1000), ("numbers", 200))}
+    predictor = Predictor.from_registry("mnist")
+    images, labels = read_idx("t10k-images-idx3-ubyte"), read_idx("t10k-labels-idx1-ubyte")
+    fonts = digit_sets.machine_fonts()
+    makers = {
+        "canvas": lambda i: digit_sets.canvas_digit(BASE + i),
+        "photo": lambda i: digit_sets.photo_digit(BASE + 10_000 + i, fonts),
+        "mnist": lambda i: digit_sets.replaced_mnist(images[i], int(labels[i]), BASE + 20_000 + i),
+        "numbers": lambda i: digit_sets.number_picture(BASE + 30_000 + i, images, labels),
+    }
+    print(f"shipped model, {len(fonts)} fonts on this machine")
+    failed = False
+    for name, size in sizes.items():
+        started = time.perf_counter()
+        right, confusions = 0, {}
+        for i in range(size):
+            picture, truth = makers[name](i)
+            try:
+                answer = predictor.read_number(picture).text if name == "numbers" else predictor.predict(picture).label
+            except NoDigitError:
+                answer = "none"
+            right += answer == str(truth)
+            if answer != str(truth):
+                confusions[(str(truth), answer)] = confusions.get((str(truth), answer), 0) + 1
+        accuracy = right / max(size, 1)
+        failed |= accuracy < TARGETS[name]
+        worst = ", ".join(f"{t}->{a} x{n}" for (t, a), n in sorted(confusions.items(), key=lambda kv: -kv[1])[:5])
+        print(f"  {name:8} {accuracy:7.2%} of {size:5}  target {TARGETS[name]:.0%}  "
+              f"({time.perf_counter() - started:.0f} s)  most frequent errors: {worst or 'none'}")
+    blanks = [Image.new("RGBA", (280, 280), (0, 0, 0, 0))] + [
+        Image.fromarray(digit_sets.paper((int(s), int(s * 0.75)), np.random.default_rng(BASE + 40_000 + int(s))).astype(
+            np.uint8)) for s in np.linspace(150, 900, int(100 * scale))]
+    said_none = 0
+    for blank in blanks:
+        try:
+            predictor.predict(blank)
+        except NoDigitError:
+            said_none += 1
+    print(f"  blank    {said_none} of {len(blanks)} empty canvases and blank papers said 'no digit found'")
+    return 1 if failed or said_none < len(blanks) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""Getting datasets onto the disk: downloads with progress, bounded zip unpacking, and zip imports.
+
+Downloads go through a `.part` file and appear under their name only when complete. Archives
+(downloaded or uploaded) are unpacked under limits on size, ratio, member count and name length,
+so a small zip can never fill the disk, and a refused import leaves nothing behind.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core import config
+from core.errors import DataError
+
+CHUNK = 1 << 20
+Progress = Callable[[int, int | None], None]  # (done so far, total or None)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A dataset that can be downloaded: where from, about how big, and what to do by hand."""
+
+    spec: str
+    url: str
+    min_bytes: int  # anything far smaller is an error page, not the archive
+    by_hand: str
+
+
+SOURCES = {
+    "catsdogs": Source(
+        "catsdogs",
+        "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip",
+        700_000_000,
+        "unpack Microsoft's kagglecatsanddogs_5340.zip so that data/PetImages/Cat and data/PetImages/Dog exist, "
+        "or point PETIMAGES_DIR at such a folder"),
+    "cats_and_dogs_filtered": Source(
+        "cats_and_dogs_filtered",
+        "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip",
+        60_000_000,
+        "unpack cats_and_dogs_filtered.zip so that data/cats_and_dogs_filtered/train and .../validation exist, "
+        "or point CATSDOGS_FILTERED_DIR at such a folder"),
+}
+FETCH_NAMES = {"petimages": "catsdogs", "catsdogs": "catsdogs", "cats_and_dogs_filtered": "cats_and_dogs_filtered"}
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """What an archive may unpack to. The total is configurable with `STUDIO_MAX_UNPACK_BYTES`."""
+
+    total_bytes: int = field(default_factory=config.max_unpack_bytes)
+    ratio: float = 100.0  # a member that expands more than this is a zip bomb, not a photo
+    members: int = 200_000
+    name_length: int = 255
+
+
+def missing_sentence(spec: str, root: Path) -> str:
+    """What to say when a dataset's folder is not there: how to fetch it, or how to place it by hand."""
+    source = SOURCES.get(spec)
+    if source:
+        fetch = "petimages" if spec == "catsdogs" else spec
+        from core.data.specs import describe_spec
+
+        return (f"{describe_spec(spec)} was not found at {root}: run python -m core data fetch {fetch} "
+                f"(or use the Overview page's Download button), or {source.by_hand}.")
+    return (f"There is no dataset called {spec!r}: use mnist, catsdogs, cats_and_dogs_filtered, a Kaggle "
+            "train.csv, or a folder with one subfolder per class.")
+
+
+def download(url: str, target: Path, progress: Progress | None = None, min_bytes: int = 0, timeout: float = 30) -> Path:
+    """Download to `target` through a `.part` file; the final name appears only when complete and checked."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
+            total = response.headers.get("Content-Length")
+            total = int(total) if total and total.isdigit() else None
+            done = 0
+            while chunk := response.read(CHUNK):
+                out.write(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        part.unlink(missing_ok=True)
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or "no answer"
+        host = url.split("/")[2]
+        raise DataError(f"The download from {host} failed ({reason}); is the internet reachable?") from None
+    size = part.stat().st_size
+    if (total is not None and size != total) or size < min_bytes:
+        part.unlink(missing_ok=True)
+        raise DataError(f"The download is incomplete ({size:,} bytes); try again.")
+    os.replace(part, target)
+    return target
+
+
+def _check_members(members: list[zipfile.ZipInfo], limits: ArchiveLimits) -> list[zipfile.ZipInfo]:
+    """The members worth unpacking, after refusing the archive as a whole if any limit is passed."""
+    if len(members) > limits.members:
+        raise DataError(f"The archive holds {len(members):,} entries, more than the {limits.members:,} allowed.")
+    total, kept, seen = 0, [], {}
+    for member in members:
+        name = member.filename
+        if any(len(part) > limits.name_length for part in name.split("/")):
+            raise DataError(f"The archive holds a name longer than {limits.name_length} characters; "
+                            "shorten it and zip again.")
+        if member.flag_bits & 0x1:
+            raise DataError(f"{Path(name).name} in the archive is encrypted; zip the images without a password.")
+        if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA):
+            raise DataError(f"{Path(name).name} in the archive is compressed with a method this studio cannot "
+                            "read; zip it again with the usual (deflate) compression.")
+        kind = stat.S_IFMT(member.external_attr >> 16)
+        if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
+            continue  # symlinks, devices, FIFOs: never unpacked
+        ratio = member.file_size / max(member.compress_size, 1)
+        if ratio > limits.ratio and member.file_size > 1_000_000:
+            raise DataError(f"{Path(name).name} in the archive expands {ratio:,.0f} times: that is a zip bomb, "
+                            "not an image. Nothing was unpacked.")
+        total += member.file_size
+        if total > limits.total_bytes:
+            raise DataError(f"The archive unpacks to more than {limits.total_bytes / 1e9:.1f} GB, more than this "
+                            "studio accepts. Nothing was unpacked.")
+        key = name.rstrip("/").lower()
+        if key in seen and seen[key] != member.is_dir():
+            raise DataError(f"The archive holds {name.rstrip('/')} both as a file and as a folder.")
+        seen[key] = member.is_dir()
+        kept.append(member)
+    return kept
+
+
+def unpack(archive: Path, destination: Path, progress: Progress | None = None,
+           limits: ArchiveLimits | None = None) -> None:
+    """Unzip under `limits`, refusing members that would land outside `destination`."""
+    destination = Path(destination).resolve()
+    limits = limits or ArchiveLimits()
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            members = _check_members(bundle.infolist(), limits)
+            for number, member in enumerate(members):
+                path = (destination / member.filename).resolve()
+                if destination not in path.parents and path != destination:
+                    raise DataError(f"The archive holds an unsafe path ({member.filename}); nothing was kept.")
+                _extract(bundle, member, path)
+                if progress and (number % 200 == 0 or number == len(members) - 1):
+                    progress(number + 1, len(members))
+    except zipfile.BadZipFile:
+        raise DataError(f"{Path(archive).name} is not a valid zip archive.") from None
+    except (NotImplementedError, RuntimeError, zipfile.LargeZipFile):
+        raise DataError("The archive uses a feature this studio cannot read (encryption or an unusual "
+                        "compression); zip the images again with the usual settings.") from None
+    except OSError as exc:
+        reason = exc.strerror or "a file could not be written"
+        raise DataError(f"The archive could not be unpacked ({reason}).") from None
+
+
+def _extract(bundle: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) -> None:
+    """Copy one member, stopping at its declared size: a lying header cannot write more than it declared."""
+    if member.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with bundle.open(member) as source, open(path, "wb") as target:
+        remaining = member.file_size
+        while remaining > 0 and (chunk := source.read(min(CHUNK, remaining))):
+            target.write(chunk)
+            remaining -= len(chunk)
+
+
+def find_class_root(folder: Path) -> Path:
+    """The folder inside an unpacked archive that holds the class subfolders (e.g. PetImages/)."""
+    folder = Path(folder)
+    candidates = [folder, *sorted(p for p in folder.rglob("*") if p.is_dir())] if folder.is_dir() else []
+    for candidate in candidates:
+        subfolders = [p for p in candidate.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))]
+        if len(subfolders) >= 2 and all(any(f.is_file() for f in s.iterdir()) for s in subfolders):
+            return candidate
+    raise DataError("The archive does not hold a folder with one subfolder of images per class "
+                    "(for example cats/ and dogs/, each full of photos).")
+
+
+def fetch(which: str, progress: Progress | None = None, url: str | None = None, min_bytes: int | None = None,
+          scan_progress: Progress | None = None) -> dict:
+    """Download and unpack a built-in photo dataset into the data folder, then clean it; returns the report."""
+    from core.data import folders, specs
+
+    spec = FETCH_NAMES.get(which)
+    if spec is None:
+        raise DataError(f"There is nothing called {which!r} to fetch: use petimages or cats_and_dogs_filtered.")
+    source = SOURCES[spec]
+    data = config.data_dir()
+    try:
+        archive = download(url or source.url, data / f"{spec}.zip", progress,
+                           min_bytes=source.min_bytes if min_bytes is None else min_bytes)
+    except DataError as exc:
+        raise DataError(f"{exc} To put it in place by hand, {source.by_hand}.") from None
+    staging = Path(tempfile.mkdtemp(dir=data, prefix=f".unpack-{spec}-"))
+    try:
+        unpack(archive, staging)
+        root = _dataset_root(spec, staging)
+        target = specs.folder_of(spec)
+        if target.exists():
+            shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(root, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        archive.unlink(missing_ok=True)
+    scanned = target / "train" if spec == specs.FILTERED else target
+    return folders.scan_folder(scanned, progress=scan_progress).report()
+
+
+def _dataset_root(spec: str, staging: Path) -> Path:
+    if spec == "cats_and_dogs_filtered":
+        found = next((p for p in staging.rglob("train") if p.is_dir() and (p.parent / "validation").is_dir()), None)
+        if found is None:
+            raise DataError("The download does not hold train/ and validation/ folders.")
+        return found.parent
+    return find_class_root(staging)
+
+
+def slug(name: str, fallback: str = "dataset") -> str:
+    """A folder or model name from anything a person types: "my first set!" → "my-first-set"."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40] or fallback
+
+
+def import_zip(data: bytes, name: str, limits: ArchiveLimits | None = None) -> str:
+    """Unpack an uploaded zip of class folders into data/custom/<name>; returns its spec.
+
+    Everything happens in a hidden staging folder, so a refused archive leaves nothing in the dataset list."""
+    import io
+
+    from core.data import folders, specs
+
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise DataError("The upload is not a zip archive.")
+    root = config.custom_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=root, prefix=".upload-"))
+    try:
+        archive = staging / "upload.zip"
+        archive.write_bytes(data)
+        unpack(archive, staging / "files", limits=limits)
+        found = find_class_root(staging / "files")
+        folders.check_has_images(found)
+        target = root / slug(name)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(found, target)
+        return specs.portable_spec(str(target))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

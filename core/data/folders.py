@@ -1,0 +1,195 @@
+"""Photo class folders: PetImages (`Cat/`, `Dog/`) or any folder with one subfolder per class.
+
+Every file is decoded once; bad ones (zero bytes, not an image, `Thumbs.db`, undecodable)
+are skipped and counted in a cleaning report. The clean index is cached on disk next to
+the data and reused while the folder is unchanged.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from core import config
+from core.errors import DataError, ImageError
+from core.images import read_image_file
+
+INDEX_VERSION = 2
+# Formats TensorFlow's decoder reads directly; anything else that decodes (a CMYK JPEG, a WebP,
+# a TIFF) is converted once to PNG beside the index so the training pipeline can read it.
+TF_FORMATS = {"JPEG", "PNG", "GIF", "BMP"}
+SKIPPED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
+
+@dataclass
+class ImageEntry:
+    path: str  # what the pipeline reads (a converted copy for formats TensorFlow cannot decode)
+    source: str  # the original file, relative to the dataset root
+    label: int
+    width: int
+    height: int
+    format: str
+
+
+@dataclass
+class FolderIndex:
+    root: str
+    class_names: list[str]
+    entries: list[ImageEntry]
+    skipped: list[dict] = field(default_factory=list)  # {"file", "reason"}
+    signature: str = ""
+
+    def report(self) -> dict:
+        """The cleaning report: counts by reason and per class, and the files that were dropped."""
+        reasons = Counter(item["reason"] for item in self.skipped)
+        kept = Counter(self.class_names[e.label] for e in self.entries)
+        return {
+            "root": self.root,
+            "kept": len(self.entries),
+            "skipped": len(self.skipped),
+            "kept_per_class": {name: kept.get(name, 0) for name in self.class_names},
+            "skipped_by_reason": dict(reasons),
+            "skipped_files": self.skipped,
+        }
+
+
+def class_folders(root: Path) -> list[Path]:
+    if not root.is_dir():
+        raise DataError(f"The folder {root} does not exist.")
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if len(folders) < 2:
+        raise DataError(
+            f"{root} must hold one subfolder per class, at least two (for example Cat/ and Dog/); "
+            f"it has {len(folders)}."
+        )
+    return folders
+
+
+def check_has_images(root: Path) -> None:
+    """Refuse a class folder in which some class holds no readable image (a quick look, not a full scan)."""
+    for folder in class_folders(root):
+        files = (p for p in sorted(folder.iterdir()) if p.is_file() and p.name.lower() not in SKIPPED_NAMES)
+        if not any(_check_file(path)[0] is None for path in files):
+            raise DataError(f"The class folder {folder.name!r} holds no image this studio can read "
+                            "(JPEG, PNG, GIF, BMP, WebP or TIFF).")
+
+
+def _signature(folders: list[Path]) -> str:
+    """Changes when any file is added, removed, renamed or rewritten."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            if entry.is_file():
+                stat = entry.stat()
+                digest.update(f"{folder.name}/{entry.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:20]
+
+
+def _index_cache_path(root: Path) -> Path:
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
+    return config.data_dir() / ".index" / f"{root.name}-{key}"
+
+
+def _check_file(path: Path) -> tuple[str | None, object]:
+    """(reason to skip or None, decoded image)."""
+    if path.name.lower() in SKIPPED_NAMES:
+        return "system file", None
+    try:
+        if path.stat().st_size == 0:
+            return "empty file", None
+        image = read_image_file(path)
+    except ImageError as exc:
+        text = str(exc)
+        return ("not an image" if "not an image" in text else "undecodable"), None
+    return None, image
+
+
+def scan_folder(root: Path, progress=None) -> FolderIndex:
+    """Decode every file once and build the clean index, or reuse the cached one if nothing changed."""
+    root = Path(root)
+    folders = class_folders(root)
+    signature = _signature(folders)
+    cache = _index_cache_path(root)
+    cached = _read_index(cache / "index.json", signature)
+    if cached is not None:
+        return cached
+    files = [(label, path) for label, folder in enumerate(folders)
+             for path in sorted(folder.iterdir()) if path.is_file()]
+    entries, skipped = [], []
+    for number, (label, path) in enumerate(files):
+        reason, image = _check_file(path)
+        relative = str(path.relative_to(root))
+        if reason:
+            skipped.append({"file": relative, "reason": reason})
+        else:
+            readable = str(path)
+            fmt, mode = _source_format(path)
+            if fmt not in TF_FORMATS or mode == "CMYK":
+                readable = str(_converted_copy(cache, relative, image))
+            entries.append(ImageEntry(readable, relative, label, image.width, image.height, fmt))
+        if progress and (number % 50 == 0 or number == len(files) - 1):
+            progress(number + 1, len(files))
+    if not entries:
+        raise DataError(f"No usable image was found in {root}: each class subfolder must hold photos "
+                        "(JPEG, PNG, GIF, BMP, WebP or TIFF).")
+    index = FolderIndex(str(root), [f.name for f in folders], entries, skipped, signature)
+    _write_index(cache / "index.json", index)
+    return index
+
+
+def _source_format(path: Path) -> tuple[str, str]:
+    """The file's real format and colour mode, from its header (decoding already succeeded once)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return (image.format or "").upper(), image.mode
+    except Exception:  # noqa: BLE001 - only informative here
+        return "", ""
+
+
+def _converted_copy(cache: Path, relative: str, image) -> Path:
+    from core.images import flatten_alpha
+
+    target = cache / "converted" / (relative.replace(os.sep, "__") + ".png")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    flatten_alpha(image).save(target)
+    return target
+
+
+def _read_index(path: Path, signature: str) -> FolderIndex | None:
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if raw.get("version") != INDEX_VERSION or raw.get("signature") != signature:
+        return None
+    return FolderIndex(
+        raw["root"], raw["class_names"], [ImageEntry(**e) for e in raw["entries"]], raw["skipped"], signature
+    )
+
+
+def _write_index(path: Path, index: FolderIndex) -> None:
+    from core.atomic import atomic_write_text
+
+    payload = {"version": INDEX_VERSION, **asdict(index)}
+    try:
+        atomic_write_text(path, json.dumps(payload))
+    except OSError:
+        pass  # a read-only data folder only costs a rescan next time
+
+
+def split_index(index: FolderIndex, val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = config.SEED):
+    """A stratified train/validation/test split with a fixed seed: three lists of entries."""
+    from core.data.splits import stratified_split
+
+    entries = index.entries
+    rest, test = stratified_split(entries, [e.label for e in entries], test_fraction, seed)
+    train, val = stratified_split(rest, [e.label for e in rest], val_fraction / (1 - test_fraction), seed)
+    return train, val, test
+
+
+def fingerprint(index: FolderIndex) -> str:
+    return "folder:" + index.signature

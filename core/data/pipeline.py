@@ -1,0 +1,106 @@
+"""The `tf.data` pipelines that feed training and evaluation, and the augmentation layers they apply.
+
+A visible chain, as in the keras-io examples: decode → cache → shuffle → batch → augment → prefetch.
+"""
+from __future__ import annotations
+
+from core import config
+from core.data.specs import Dataset, Split
+
+
+def decode_photo(path, size, crop: float = 1.0):
+    """Read one photo file in the graph: RGB float32 0..255 at `size` (h, w).
+
+    `crop` < 1 takes that share of the short side, centred, and resizes it bicubically (the
+    pretrained backbone's evaluation crop); 1 resizes the whole photo, as the from-scratch presets do."""
+    import tensorflow as tf
+
+    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    image.set_shape([None, None, 3])
+    if crop >= 1:
+        return tf.image.resize(image, size, antialias=True)
+    return centre_crop(image, size, crop)
+
+
+def centre_crop(image, size, crop: float):
+    """The centred square of `crop` × the short side, resized bicubically to `size`."""
+    import tensorflow as tf
+
+    shape = tf.shape(image)
+    side = tf.cast(tf.cast(tf.minimum(shape[0], shape[1]), tf.float32) * crop, tf.int32)
+    top, left = (shape[0] - side) // 2, (shape[1] - side) // 2
+    square = tf.image.crop_to_bounding_box(image, top, left, side, side)
+    return tf.clip_by_value(tf.image.resize(square, size, method="bicubic", antialias=True), 0.0, 255.0)
+
+
+VIEWS = {"plain": 1.0, "mirror": 1.0, "zoom": 0.8}  # fixed views for cached features: share of the crop kept
+
+
+def photo_batches(paths: list[str], size, crop: float, view: str, batch_size: int):
+    """Batches of photos under one fixed view (plain, mirrored, or zoomed in), for feature extraction."""
+    import tensorflow as tf
+
+    def load(path):
+        image = decode_photo(path, size, crop * VIEWS[view])
+        return tf.image.flip_left_right(image) if view == "mirror" else image
+
+    data = tf.data.Dataset.from_tensor_slices(list(paths)).map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def pipeline(dataset: Dataset, split: Split, image_size, batch_size: int, training: bool, augment=None,
+             crop: float = 1.0):
+    """Batches of (float32 images in 0..255, int labels), cached and prefetched."""
+    import tensorflow as tf
+
+    autotune = tf.data.AUTOTUNE
+    if dataset.kind == "digits":
+        images = tf.data.Dataset.from_tensor_slices(split.x[..., None])
+        data = tf.data.Dataset.zip(images, tf.data.Dataset.from_tensor_slices(split.y)).cache()
+    else:
+        data = tf.data.Dataset.from_tensor_slices((split.paths, split.y))
+        data = data.map(lambda p, y: (tf.cast(decode_photo(p, image_size, crop), tf.uint8), y),
+                        num_parallel_calls=autotune).cache()
+    if training:
+        data = data.shuffle(min(len(split), 20000), seed=config.SEED, reshuffle_each_iteration=True)
+    data = data.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=autotune)
+    if training and augment is not None:
+        data = data.map(lambda x, y: (augment(x), y), num_parallel_calls=autotune)
+    return data.prefetch(autotune)
+
+
+def digit_augmenter(seed: int = config.SEED):
+    """Handwriting augmentation: small rotations, shifts and zoom, and thicker or thinner strokes."""
+    import keras
+    import tensorflow as tf
+
+    geometry = keras.Sequential([
+        keras.layers.RandomRotation(10 / 360, fill_mode="constant", seed=seed),
+        keras.layers.RandomZoom(0.12, fill_mode="constant", seed=seed + 1),
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed + 2),
+    ])
+
+    def stroke(x):
+        thick = tf.nn.max_pool2d(x, 3, 1, "SAME")
+        thin = -tf.nn.max_pool2d(-x, 3, 1, "SAME")
+        amount = tf.random.uniform([tf.shape(x)[0], 1, 1, 1], -0.5, 0.7)
+        mixed = tf.where(amount > 0, x + amount * (thick - x), x - amount * (thin - x))
+        # Keep the ink as bright as before: thinner strokes, not fainter ones.
+        peak = tf.reduce_max(x, axis=[1, 2, 3], keepdims=True)
+        return mixed * peak / tf.maximum(tf.reduce_max(mixed, axis=[1, 2, 3], keepdims=True), 1.0)
+
+    return lambda x: geometry(stroke(x), training=True)
+
+
+def photo_augmenter(seed: int = config.SEED):
+    """Photo augmentation: horizontal flips, small rotations, zoom and contrast."""
+    import keras
+    import tensorflow as tf
+
+    layers = keras.Sequential([
+        keras.layers.RandomFlip("horizontal", seed=seed),
+        keras.layers.RandomRotation(0.05, seed=seed + 1),
+        keras.layers.RandomZoom(0.15, seed=seed + 2),
+        keras.layers.RandomContrast(0.15, seed=seed + 3),
+    ])
+    return lambda x: tf.clip_by_value(layers(x, training=True), 0.0, 255.0)

@@ -1,0 +1,287 @@
+"""Prediction on people's own input: one path for the canvas, uploads and the command line.
+
+A loaded model is shared by every dashboard session, so it is only ever called through
+one traced `tf.function` (`model(x, training=False)`) or one TFLite interpreter behind a lock,
+both safe to call from many threads and much faster than `model.predict` for a single image.
+A model on the pretrained backbone also answers with ImageNet's own guess ("looks like: tabby"),
+from the same pass, and a cat-or-dog model refuses a photo that ImageNet sees as neither.
+"""
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import ImageError, NotAPetError, StudioError
+
+UNSURE_BELOW = 0.7  # below this top probability the answer is "not sure" with the top 3
+PET_SHARE_BELOW = 0.2  # ImageNet's probability of all cat and dog classes together, under which a photo is neither
+PET_CLASSES = {"cat", "cats", "dog", "dogs"}
+_forward_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_forward_lock = threading.Lock()
+
+
+def forward_fn(model):
+    """A traced inference function for `model`, made once per model: float32 batch in, probabilities out."""
+    with _forward_lock:
+        forward = _forward_cache.get(model)
+        if forward is None:
+            import tensorflow as tf
+
+            spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)
+            forward = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+            _forward_cache[model] = forward
+    return forward
+
+
+@dataclass
+class Prediction:
+    label: str
+    index: int
+    confidence: float
+    probabilities: list[float]
+    class_names: list[str]
+    model_input: np.ndarray | None = None  # what the model received (28x28 for digits)
+    box: tuple | None = None
+    looks_like: tuple[str, float] | None = None  # ImageNet's top guess, for models on the pretrained backbone
+
+    @property
+    def unsure(self) -> bool:
+        return self.confidence < UNSURE_BELOW
+
+    def top(self, k: int = 3) -> list[tuple[str, float]]:
+        order = np.argsort(self.probabilities)[::-1][:k]
+        return [(self.class_names[i], float(self.probabilities[i])) for i in order]
+
+    def as_json(self, file: str | None = None) -> dict:
+        record = {"file": file} if file is not None else {}
+        record.update({"label": self.label, "confidence": round(self.confidence, 6),
+                       "probabilities": {n: round(float(p), 6) for n, p in zip(self.class_names, self.probabilities)}})
+        if self.unsure:
+            record["unsure"] = True
+            record["top3"] = [{"label": n, "probability": round(p, 6)} for n, p in self.top(3)]
+        if self.looks_like:
+            record["looks_like"] = {"label": self.looks_like[0], "probability": round(self.looks_like[1], 6)}
+        return record
+
+
+@dataclass
+class NumberReading:
+    digits: list[Prediction] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(d.label for d in self.digits)
+
+    @property
+    def confidence(self) -> float:
+        return float(np.prod([d.confidence for d in self.digits])) if self.digits else 0.0
+
+    def as_json(self, file: str | None = None) -> dict:
+        record = {"file": file} if file is not None else {}
+        record.update({"label": self.text, "confidence": round(self.confidence, 6),
+                       "digits": [{"label": d.label, "confidence": round(d.confidence, 6), "box": d.box}
+                                  for d in self.digits]})
+        return record
+
+
+class Predictor:
+    """A loaded model with its class names and input convention; safe to share between threads."""
+
+    def __init__(self, model, class_names: list[str], kind: str, fast_single: bool = False, crop: float = 1.0,
+                 backbone: str | None = None):
+        """`fast_single` converts the model to TFLite once (a second or so) for quick single-image answers;
+        the dashboard wants it, a one-off command line run does not."""
+        self.model = model
+        self.class_names = list(class_names)
+        self.kind = kind
+        self.crop = crop
+        self.input_shape = tuple(model.input_shape[1:])
+        self.pets = {name.lower() for name in self.class_names} <= PET_CLASSES and len(self.class_names) == 2
+        self.serving = with_imagenet_head(model) if backbone else model
+        self._forward = forward_fn(self.serving)
+        self._single = None
+        if fast_single:
+            from core.errors import ModelError
+            from core.inference.tflite import LiteRunner, tflite_bytes
+
+            try:
+                self._single = LiteRunner(tflite_bytes(self.serving))
+            except ModelError:
+                self._single = None  # the traced TensorFlow function serves single images too
+
+    @classmethod
+    def from_registry(cls, name_or_path: str, fast_single: bool = False) -> Predictor:
+        from core.model import registry
+
+        return cls.from_info(registry.resolve(name_or_path), fast_single)
+
+    @classmethod
+    def from_info(cls, info, fast_single: bool = False) -> Predictor:
+        """Load a resolved registry model (`registry.resolve`)."""
+        from core.model import registry
+
+        model = registry.load_keras_model(info.model_file)
+        kind = info.meta.get("kind") or ("digits" if model.input_shape[-1] == 1 else "photos")
+        names = info.meta.get("class_names") or [str(i) for i in range(model.output_shape[-1])]
+        return cls(model, names, kind, fast_single, crop=info.meta.get("crop") or 1.0,
+                   backbone=info.meta.get("backbone"))
+
+    def outputs(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(class probabilities, ImageNet probabilities or None) for a batch."""
+        batch = np.asarray(batch, dtype=np.float32)
+        result = self._single(batch) if self._single is not None and len(batch) == 1 else self._forward(batch)
+        result = np.asarray(result)
+        if self.serving is self.model:
+            return result, None
+        classes = len(self.class_names)
+        return result[:, :classes], result[:, classes:]
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        return self.outputs(batch)[0]
+
+    def _predictions(self, inputs: np.ndarray, boxes=None) -> list[Prediction | StudioError]:
+        probabilities, imagenet = self.outputs(inputs)
+        results = []
+        for i, p in enumerate(probabilities):
+            looks_like = None
+            if imagenet is not None:
+                looks_like = imagenet_guess(imagenet[i])
+                if self.pets and pet_share(imagenet[i]) < PET_SHARE_BELOW:
+                    results.append(NotAPetError(f"This doesn't look like a cat or a dog (it looks more like: "
+                                                f"{looks_like[0]})."))
+                    continue
+            index = int(np.argmax(p))
+            results.append(Prediction(self.class_names[index], index, float(p[index]), p.tolist(), self.class_names,
+                                      inputs[i], None if boxes is None else boxes[i], looks_like))
+        return results
+
+    def model_input(self, picture) -> np.ndarray:
+        """What the model receives for one picture (a PIL image or an array)."""
+        if self.kind == "digits":
+            from core.inference.digit_input import prepare_digit
+
+            return prepare_digit(picture).image[..., None]
+        from PIL import Image
+
+        from core.images import photo_array
+
+        image = picture if isinstance(picture, Image.Image) else Image.fromarray(np.asarray(picture, dtype=np.uint8))
+        return photo_array(image, self.input_shape[:2], self.crop)
+
+    def predict(self, picture) -> Prediction:
+        """One picture → one prediction. Raises NoDigitError or NotAPetError when there is nothing to answer."""
+        outcome = self._predictions(self.model_input(picture)[None])[0]
+        if isinstance(outcome, StudioError):
+            raise outcome
+        return outcome
+
+    def predict_many(self, pictures: list) -> list[Prediction | StudioError]:
+        """Many pictures in one batch; a picture that cannot be used gives its error in its place."""
+        inputs, places, results = [], [], [None] * len(pictures)
+        for i, picture in enumerate(pictures):
+            try:
+                inputs.append(self.model_input(picture))
+                places.append(i)
+            except StudioError as exc:
+                results[i] = exc
+        for start in range(0, len(inputs), BATCH):
+            chunk = np.stack(inputs[start:start + BATCH])
+            for i, outcome in zip(places[start:start + BATCH], self._predictions(chunk)):
+                results[i] = outcome
+        return results
+
+    def read_number(self, picture) -> NumberReading:
+        """Several digits in a row, read left to right."""
+        from core.inference.digit_input import split_digits
+
+        if self.kind != "digits":
+            raise StudioError("Reading numbers needs a digit model.")
+        crops = split_digits(picture)
+        inputs = np.stack([c.image[..., None] for c in crops])
+        return NumberReading(self._predictions(inputs, [c.box for c in crops]))
+
+    def classes_of(self, inputs: np.ndarray) -> np.ndarray:
+        """The predicted class index of every model input in a large array, batch by batch."""
+        batches = [self.probabilities(inputs[i:i + 512]).argmax(axis=1) for i in range(0, len(inputs), 512)]
+        return np.concatenate(batches) if batches else np.zeros(0, np.int64)
+
+    def tflite(self) -> bytes:
+        """The model as a TFLite flatbuffer (same input convention), for phones and microcontrollers."""
+        from core.inference.tflite import tflite_bytes
+
+        return tflite_bytes(self.model)
+
+    def explain(self, prediction: Prediction) -> np.ndarray:
+        """Grad-CAM of a prediction: a heat map in 0..1 at the model input's size."""
+        from core.inference.gradcam import grad_cam
+
+        return grad_cam(self.model, prediction.model_input, prediction.index)
+
+
+BATCH = 64
+
+
+def with_imagenet_head(model):
+    """The model plus ImageNet's classifier on the same pooled features: one pass gives both answers.
+
+    One output, the two joined (classes first): TFLite need not keep the order of several outputs."""
+    import keras
+    from keras import layers
+
+    from core.model import lite0
+
+    features = model.get_layer(lite0.FEATURES_LAYER).output
+    imagenet = layers.Dense(1000, activation="softmax", name="imagenet")
+    serving = keras.Model(model.inputs, layers.Concatenate(name="classes_then_imagenet")(
+        [model.output, imagenet(features)]))
+    imagenet.set_weights(list(lite0.imagenet_head()))
+    return serving
+
+
+def imagenet_guess(probabilities: np.ndarray) -> tuple[str, float]:
+    from core.model import lite0
+
+    index = int(np.argmax(probabilities))
+    return lite0.imagenet_labels()[index], float(probabilities[index])
+
+
+def pet_share(probabilities: np.ndarray) -> float:
+    """How much of ImageNet's belief goes to cats and dogs (its classes 281-285 and 151-268)."""
+    from core.model import lite0
+
+    return float(probabilities[list(lite0.CAT_CLASSES)].sum() + probabilities[list(lite0.DOG_CLASSES)].sum())
+
+
+def predict_files(predictor: Predictor, files: list[str], multi: bool = False):
+    """Yield (file, Prediction | NumberReading | error sentence) for each file, decoding one chunk at a time."""
+    from core.images import read_image_file
+
+    def decode(file):
+        try:
+            return read_image_file(Path(file))
+        except ImageError as exc:
+            return exc
+
+    for start in range(0, len(files), BATCH):
+        part = files[start:start + BATCH]
+        decoded = [decode(file) for file in part]
+        if multi:
+            outcomes = [image if isinstance(image, StudioError) else _try(predictor.read_number, image)
+                        for image in decoded]
+        else:
+            good = [i for i, image in enumerate(decoded) if not isinstance(image, StudioError)]
+            predicted = dict(zip(good, predictor.predict_many([decoded[i] for i in good]) if good else []))
+            outcomes = [predicted.get(i, decoded[i]) for i in range(len(part))]
+        for file, outcome in zip(part, outcomes):
+            yield file, (str(outcome) if isinstance(outcome, StudioError) else outcome)
+
+
+def _try(read, image):
+    try:
+        return read(image)
+    except StudioError as exc:
+        return exc

@@ -1,0 +1,136 @@
+"""Photo class folders (PetImages and any other): cleaning report, cached index, split, tf.data pipeline."""
+import io
+import threading
+import zipfile
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from core.data import acquire, folders, pipeline, specs
+from core.errors import DataError
+from tests.support import build_photo_folder
+
+
+@pytest.fixture
+def pets(studio, monkeypatch):
+    root = build_photo_folder(studio / "PetImages", ["Cat", "Dog"])
+    monkeypatch.setenv("PETIMAGES_DIR", str(root))
+    return root
+
+
+def test_cleaning_skips_and_counts_every_kind_of_bad_file(pets):
+    report = folders.scan_folder(pets).report()
+    assert report["kept"] == 28 + 2  # 14 per class, plus the BMP named .jpg and the CMYK JPEG
+    assert report["skipped_by_reason"] == {"empty file": 1, "system file": 1, "not an image": 1, "undecodable": 1}
+    skipped = {item["file"] for item in report["skipped_files"]}
+    assert {"Cat/666.jpg", "Cat/Thumbs.db", "Dog/11702.jpg", "Dog/truncated.jpg"} == skipped
+
+
+def test_odd_formats_are_kept_and_readable_by_tensorflow(pets):
+    index = folders.scan_folder(pets)
+    by_source = {e.source: e for e in index.entries}
+    assert by_source["Dog/bmp_named.jpg"].format == "BMP"
+    assert by_source["Cat/cmyk.jpg"].path.endswith(".png")  # converted once, beside the index
+    image = pipeline.decode_photo(by_source["Cat/cmyk.jpg"].path, (32, 32))
+    assert tuple(image.shape) == (32, 32, 3)
+
+
+def test_the_clean_index_is_reused_while_the_folder_is_unchanged(pets, monkeypatch):
+    folders.scan_folder(pets)
+    with monkeypatch.context() as patch:
+        patch.setattr(folders, "_check_file", lambda path: pytest.fail("rescanned an unchanged folder"))
+        assert folders.scan_folder(pets).report()["kept"] == 30
+    (pets / "Cat" / "new.jpg").write_bytes((pets / "Cat" / "0.jpg").read_bytes())
+    assert folders.scan_folder(pets).report()["kept"] == 31
+
+
+def test_split_is_stratified_and_fixed_by_the_seed(pets):
+    index = folders.scan_folder(pets)
+    first = folders.split_index(index)
+    second = folders.split_index(index)
+    assert [e.source for e in first[2]] == [e.source for e in second[2]]
+    sizes = [len(part) for part in first]
+    assert sum(sizes) == 30 and min(sizes) >= 2
+    for part in first:
+        assert {e.label for e in part} == {0, 1}
+
+
+def test_pipeline_gives_resized_float_batches(pets):
+    data = specs.load("catsdogs")
+    batches = list(pipeline.pipeline(data, data.train, (40, 40), 8, training=True, augment=pipeline.photo_augmenter()))
+    x, y = batches[0]
+    assert x.shape[1:] == (40, 40, 3) and x.dtype.name == "float32"
+    assert 0 <= float(np.min(x)) and float(np.max(x)) <= 255
+    assert sum(int(b[1].shape[0]) for b in batches) == len(data.train)
+
+
+def test_missing_petimages_says_where_to_put_it(studio):
+    with pytest.raises(DataError, match="PETIMAGES_DIR"):
+        specs.load("catsdogs")
+
+
+def test_a_folder_with_one_class_is_refused(studio):
+    (studio / "one" / "only").mkdir(parents=True)
+    with pytest.raises(DataError, match="at least two"):
+        specs.load(str(studio / "one"))
+
+
+def test_zip_of_classes_imports_as_a_dataset(studio):
+    source = build_photo_folder(studio / "src" / "shapes", ["disc", "square", "bar"], per_class=6, broken=False)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for path in source.rglob("*.jpg"):
+            bundle.write(path, f"shapes/{path.relative_to(source)}")
+    spec = acquire.import_zip(buffer.getvalue(), "my shapes")
+    assert spec in specs.known_specs()
+    assert specs.load(spec).class_names == ["bar", "disc", "square"]
+
+
+def test_a_zip_that_escapes_its_folder_is_refused(studio):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        bundle.writestr("../../evil/a.jpg", b"x")
+        bundle.writestr("../../evil2/b.jpg", b"x")
+    with pytest.raises(DataError, match="unsafe path"):
+        acquire.import_zip(buffer.getvalue(), "evil")
+
+
+@pytest.fixture
+def local_server(tmp_path):
+    """A small PetImages zip served on 127.0.0.1 (like Microsoft's, but tiny)."""
+    served = tmp_path / "served"
+    served.mkdir()
+    pets = build_photo_folder(tmp_path / "pack" / "PetImages", ["Cat", "Dog"], per_class=5)
+    with zipfile.ZipFile(served / "kagglecatsanddogs.zip", "w") as bundle:
+        for path in pets.rglob("*"):
+            if path.is_file():
+                bundle.write(path, str(path.relative_to(tmp_path / "pack")))
+        bundle.writestr("readme[1].txt", "Microsoft's zip has a readme beside the folder")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_fetch_reports_progress_unpacks_and_cleans(studio, local_server):
+    calls = []
+    report = acquire.fetch("petimages", lambda done, total: calls.append((done, total)),
+                                      url=f"{local_server}/kagglecatsanddogs.zip", min_bytes=1000)
+    assert calls and calls[-1][0] == calls[-1][1]
+    assert (studio / "data" / "PetImages" / "Cat").is_dir()
+    assert report["kept"] == 10 + 2 and report["skipped"] == 4
+    assert not (studio / "data" / "kagglecatsanddogs.zip").exists()
+
+
+def test_fetch_checks_the_size(studio, local_server):
+    with pytest.raises(DataError, match="incomplete"):
+        acquire.fetch("petimages", url=f"{local_server}/kagglecatsanddogs.zip", min_bytes=10**9)
+    assert not (studio / "data" / "PetImages").exists()
+
+
+def test_unreachable_server_is_one_sentence_saying_where_to_put_the_folder(studio, local_server):
+    with pytest.raises(DataError, match="download .* failed.*PETIMAGES_DIR"):
+        acquire.fetch("petimages", url=f"{local_server}/missing.zip")

@@ -1,0 +1,108 @@
+"""MNIST IDX/npz loading with its lookup chain, and Kaggle Digit Recognizer CSVs."""
+import gzip
+import io
+
+import numpy as np
+import pytest
+
+from core.data import kaggle, mnist
+from core.errors import DataError
+from tests.support import kaggle_csv, write_idx
+
+
+def test_loads_gzipped_idx(tiny_mnist_dir):
+    data = mnist.load_idx_folder(tiny_mnist_dir)
+    assert data.x_train.shape[1:] == (28, 28) and data.x_train.dtype == np.uint8
+    assert len(data.x_train) == len(data.y_train) and len(data.x_test) == len(data.y_test)
+    assert data.fingerprint.startswith("sha256:")
+
+
+def test_loads_raw_idx_and_gives_the_same_fingerprint(tiny_mnist_dir, tmp_path):
+    for path in tiny_mnist_dir.iterdir():
+        (tmp_path / path.name[:-3]).write_bytes(gzip.decompress(path.read_bytes()))
+    raw = mnist.load_idx_folder(tmp_path)
+    gz = mnist.load_idx_folder(tiny_mnist_dir)
+    assert np.array_equal(raw.x_train, gz.x_train)
+    assert raw.fingerprint == gz.fingerprint
+
+
+def test_loads_keras_npz(tiny_mnist_dir, tmp_path):
+    data = mnist.load_idx_folder(tiny_mnist_dir)
+    np.savez(tmp_path / "mnist.npz", x_train=data.x_train, y_train=data.y_train, x_test=data.x_test,
+             y_test=data.y_test)
+    loaded = mnist.load_npz(tmp_path / "mnist.npz")
+    assert np.array_equal(loaded.y_test, data.y_test)
+
+
+def test_wrong_magic_number_is_one_clear_sentence(tmp_path):
+    write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((5, 28, 28)))
+    raw = gzip.decompress((tmp_path / "train-images-idx3-ubyte.gz").read_bytes())
+    with pytest.raises(DataError, match="wrong magic number.*MNIST_DIR"):
+        mnist.parse_idx(b"\x00\x00\x08\x01" + raw[4:], "x.idx", 3)
+
+
+def test_cut_short_file_is_refused(tmp_path):
+    write_idx(tmp_path / "t.gz", np.zeros((5, 28, 28)))
+    raw = gzip.decompress((tmp_path / "t.gz").read_bytes())
+    with pytest.raises(DataError, match="cut short"):
+        mnist.parse_idx(raw[:-100], "t", 3)
+    with pytest.raises(DataError, match="too short"):
+        mnist.parse_idx(raw[:6], "t", 3)
+
+
+def test_damaged_gzip_is_refused(tmp_path, tiny_mnist_dir):
+    for path in tiny_mnist_dir.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes()[:200])
+    with pytest.raises(DataError, match="damaged gzip|cut short"):
+        mnist.load_idx_folder(tmp_path)
+
+
+def test_lookup_chain_prefers_mnist_dir_then_project_data(studio, tiny_mnist_dir, monkeypatch):
+    assert mnist.load_mnist(allow_download=False).source == str(tiny_mnist_dir)
+    monkeypatch.delenv("MNIST_DIR")
+    project = studio / "data" / "mnist"
+    project.mkdir()
+    for path in tiny_mnist_dir.iterdir():
+        (project / path.name).write_bytes(path.read_bytes())
+    assert mnist.load_mnist(allow_download=False).source == str(project)
+
+
+def test_missing_mnist_says_where_to_put_the_files(studio, monkeypatch):
+    monkeypatch.delenv("MNIST_DIR")
+    with pytest.raises(DataError) as info:
+        mnist.load_mnist(allow_download=False)
+    assert "data/mnist/" in str(info.value) and "MNIST_DIR" in str(info.value)
+
+
+
+
+def test_kaggle_train_csv_loads_as_digit_data(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text(kaggle_csv(40))
+    data = kaggle.load_kaggle(path)
+    assert data.x_train.shape[1:] == (28, 28) and len(data.x_train) + len(data.x_test) == 40
+
+
+def test_kaggle_test_csv_and_submission():
+    images, labels = kaggle.read_kaggle_csv(io.StringIO(kaggle_csv(5, labelled=False)), labelled=False)
+    assert images.shape == (5, 28, 28) and labels is None
+    text = kaggle.kaggle_submission(np.array([3, 1, 4, 1, 5]))
+    assert text.splitlines() == ["ImageId,Label", "1,3", "2,1", "3,4", "4,1", "5,5"]
+
+
+HEADER = "label," + ",".join(f"pixel{i}" for i in range(784)) + "\n"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("a,b,c\n1,2,3\n", "columns"),
+    (HEADER + "3," + ",".join(["abc"] + ["0"] * 783) + "\n", "not numbers"),
+    (HEADER + "3," + ",".join(["300"] * 784) + "\n", "0..255"),
+    ("", "not a readable CSV"),
+])
+def test_bad_kaggle_csv_is_one_sentence(content, message):
+    with pytest.raises(DataError, match=message):
+        kaggle.read_kaggle_csv(io.StringIO(content), labelled=True)
+
+
+def test_counts_come_from_the_headers(studio, tiny_mnist_dir):
+    assert mnist.mnist_counts() == (1200, 300, str(tiny_mnist_dir))

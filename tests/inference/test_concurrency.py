@@ -1,0 +1,44 @@
+"""The cached model is shared by every browser session: many threads at once must change nothing."""
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from core.inference.predictor import Predictor
+from tests.support import canvas_rgba
+
+
+def pictures(count: int):
+    rng = np.random.default_rng(0)
+    out = []
+    for _ in range(count):
+        top = rng.integers(30, 90)
+        strokes = [[(int(rng.integers(40, 100)), int(top)), (int(rng.integers(160, 240)), int(top)),
+                    (int(rng.integers(80, 180)), int(rng.integers(180, 250)))]]
+        out.append(canvas_rgba(strokes, width=int(rng.integers(8, 30))))
+    return out
+
+
+def test_eight_threads_times_200_predictions_match_serial(studio_with_model):
+    predictor = Predictor.from_registry("mnist")
+    inputs = pictures(40)
+    serial = [predictor.predict(p).probabilities for p in inputs]
+
+    def worker(offset: int):
+        results = []
+        for i in range(200):
+            index = (offset + i) % len(inputs)
+            results.append((index, predictor.predict(inputs[index]).probabilities))
+        return results
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = [item for chunk in pool.map(worker, range(8)) for item in chunk]
+    assert len(outcomes) == 1600
+    for index, probabilities in outcomes:
+        assert np.allclose(probabilities, serial[index], atol=1e-5)
+
+
+def test_the_tflite_single_image_path_matches_tensorflow(studio_with_model):
+    predictor = Predictor.from_registry("mnist", fast_single=True)
+    for picture in pictures(5):
+        x = predictor.model_input(picture)[None]
+        assert np.allclose(predictor.probabilities(x), predictor._forward(x).numpy(), atol=1e-5)

@@ -1,0 +1,94 @@
+"""Digit preprocessing: any picture becomes an MNIST-style 28x28, and empty pictures are "no digit"."""
+import numpy as np
+import pytest
+
+from core.errors import NoDigitError
+from core.images import decode_image
+from core.inference import digit_input as digits
+from tests.support import SEVEN, badfiles, canvas_rgba
+
+
+def centre_of_mass(image):
+    ys, xs = np.indices(image.shape)
+    total = image.sum()
+    return (ys * image).sum() / total, (xs * image).sum() / total
+
+
+def test_canvas_ink_comes_from_alpha_and_is_centred_like_mnist():
+    crop = digits.prepare_digit(canvas_rgba(SEVEN))
+    image = crop.image
+    assert image.shape == (28, 28) and image.dtype == np.float32
+    assert image.max() > 200 and image.min() == 0
+    cy, cx = centre_of_mass(image)
+    assert abs(cy - 13.5) < 1.0 and abs(cx - 13.5) < 1.0
+    ys, xs = np.nonzero(image > 30)
+    assert max(np.ptp(ys), np.ptp(xs)) <= 21  # fitted into the 20x20 box
+
+
+def test_small_off_centre_digit_gives_the_same_input_as_a_big_centred_one():
+    big = digits.prepare_digit(canvas_rgba(SEVEN)).image
+    small = digits.prepare_digit(canvas_rgba([[(10 + x // 4, 10 + y // 4) for x, y in SEVEN[0]]], width=5)).image
+    assert np.corrcoef(big.ravel(), small.ravel())[0, 1] > 0.8
+
+
+@pytest.mark.parametrize("ink, paper", [((0, 0, 0), (255, 255, 255)), ((255, 255, 255), (0, 0, 0)),
+                                        ((30, 60, 200), (250, 250, 245)), ((200, 40, 40), (255, 255, 255))])
+def test_polarity_and_colour_are_found(ink, paper):
+    picture = badfiles.digit_picture(200, ink=ink, paper=paper)
+    reference = digits.prepare_digit(canvas_rgba(SEVEN)).image
+    image = digits.prepare_digit(picture).image
+    assert image.max() > 200
+    assert np.corrcoef(image.ravel(), reference.ravel())[0, 1] > 0.7
+
+
+def test_uneven_light_and_a_shadow_are_evened_out():
+    picture = np.asarray(badfiles.digit_picture(300)).astype(np.float32)
+    gradient = np.linspace(0.45, 1.0, 300)[None, :, None]  # a shadow across the page
+    shaded = np.clip(picture * gradient, 0, 255).astype(np.uint8)
+    image = digits.prepare_digit(shaded).image
+    reference = digits.prepare_digit(badfiles.digit_picture(300)).image
+    # Without the background subtraction the shadow becomes "ink" and this correlation falls to about 0.25.
+    assert np.corrcoef(image.ravel(), reference.ravel())[0, 1] > 0.75
+
+
+@pytest.mark.parametrize("name", ["empty_canvas.png", "blank_paper.jpg"])
+def test_nothing_to_read_is_no_digit(name):
+    with pytest.raises(NoDigitError, match="No digit found"):
+        digits.prepare_digit(decode_image(badfiles.BAD[name]()))
+
+
+def test_specks_on_blank_paper_are_not_a_digit():
+    paper = np.full((300, 300, 3), 240, np.uint8)
+    rng = np.random.default_rng(0)
+    for y, x in rng.integers(0, 300, (6, 2)):
+        paper[y, x] = 20
+    with pytest.raises(NoDigitError):
+        digits.prepare_digit(paper)
+
+
+def test_very_bold_strokes_are_thinned_towards_mnist():
+    bold = digits.prepare_digit(canvas_rgba(SEVEN, width=60)).image
+    mask = (bold > 128).astype(np.uint8)
+    assert digits.stroke_width(mask) < 4.5
+
+
+def test_a_number_is_split_left_to_right():
+    one = [[(60, 40), (60, 200)]]
+    seven = [[(120, 40), (200, 40), (150, 200)]]
+    four = [[(300, 40), (250, 140), (330, 140)], [(310, 90), (310, 200)]]  # two strokes, one digit
+    crops = digits.split_digits(canvas_rgba(one + seven + four, size=(400, 240), width=14))
+    assert len(crops) == 3
+    assert [c.box[0] for c in crops] == sorted(c.box[0] for c in crops)
+
+
+def test_touching_digits_are_split():
+    def oval(left):
+        return [(left + 45 + 45 * np.cos(t), 120 + 75 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 40)]
+
+    crops = digits.split_digits(canvas_rgba([oval(20), oval(108)], size=(240, 240), width=12))
+    assert len(crops) == 2
+
+
+def test_empty_number_is_no_digit():
+    with pytest.raises(NoDigitError):
+        digits.split_digits(np.zeros((100, 300, 4), np.uint8))

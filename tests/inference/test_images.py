@@ -1,0 +1,107 @@
+"""Safe decoding: every bad input is one ImageError sentence, quickly, and odd-but-valid images decode."""
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.errors import ImageError, NoDigitError, StudioError
+from core.images import decode_image, photo_array
+from tests.support import badfiles
+
+
+@pytest.mark.parametrize("name, message", [
+    ("empty.png", "empty"),
+    ("text.png", "not an image"),
+    ("truncated.jpg", "damaged or cut short"),
+    ("bomb.png", "megapixels"),
+    ("random.bin", "not an image"),
+])
+def test_bad_bytes_are_refused_with_a_sentence(name, message):
+    started = time.perf_counter()
+    with pytest.raises(ImageError, match=message):
+        decode_image(badfiles.BAD[name]())
+    assert time.perf_counter() - started < 2
+
+
+def test_animated_gif_uses_the_first_frame():
+    image = decode_image(badfiles.animated_gif())
+    assert image.size == (64, 64) and image.mode in ("RGB", "RGBA")
+    seven = np.asarray(decode_image(badfiles._png(badfiles.digit_picture(64, text_digit="7"))).convert("L"))
+    assert np.abs(np.asarray(image.convert("L")).astype(int) - seven).mean() < 20
+
+
+@pytest.mark.parametrize("name", ["sixteen_bit.png", "cmyk.jpg", "palette_transparent.png", "one_pixel.png"])
+def test_unusual_modes_become_8bit_rgb_or_rgba(name):
+    image = decode_image(badfiles.USABLE[name]())
+    assert image.mode in ("RGB", "RGBA")
+    assert np.asarray(image).dtype == np.uint8
+
+
+def test_sixteen_bit_keeps_its_contrast():
+    gray = np.asarray(decode_image(badfiles.png16()).convert("L"))
+    assert gray.min() < 20 and gray.max() > 235
+
+
+def test_palette_transparency_becomes_alpha():
+    image = decode_image(badfiles.palette_transparent())
+    assert image.mode == "RGBA" and np.asarray(image)[..., 3].min() == 0
+
+
+def test_exif_orientation_is_honoured():
+    assert decode_image(badfiles.exif_rotated()).size == (60, 120)
+
+
+def test_a_valid_8000px_photo_is_downscaled_quickly():
+    data = badfiles.big_photo(8000)
+    started = time.perf_counter()
+    image = decode_image(data)
+    assert time.perf_counter() - started < 3
+    assert max(image.size) <= 4096
+    assert photo_array(image, (128, 128)).shape == (128, 128, 3)
+
+
+def test_one_pixel_image_is_a_photo_but_not_a_digit():
+    from core.inference.digit_input import prepare_digit
+
+    image = decode_image(badfiles.USABLE["one_pixel.png"]())
+    assert photo_array(image, (32, 32)).shape == (32, 32, 3)
+    with pytest.raises(NoDigitError):
+        prepare_digit(image)
+
+
+def _entry_point(data: bytes):
+    """decode + preprocess, as every upload goes."""
+    from core.inference.digit_input import prepare_digit
+
+    image = decode_image(data)
+    photo_array(image, (32, 32))
+    prepare_digit(image)
+
+
+SEEDS = [badfiles._png(badfiles.digit_picture(40)), badfiles._jpeg(badfiles.digit_picture(40)),
+         badfiles.animated_gif(), badfiles.png16(), badfiles.palette_transparent()]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.sampled_from(SEEDS), flips=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)),
+                                                   max_size=12), cut=st.integers(0, 10_000))
+def test_fuzz_mutated_images_raise_only_our_errors(seed, flips, cut):
+    data = bytearray(seed)
+    for position, value in flips:
+        data[position % len(data)] = value
+    data = bytes(data[: max(1, len(data) - cut % len(data))])
+    try:
+        _entry_point(data)
+    except StudioError:
+        pass
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=2048))
+def test_fuzz_random_bytes_raise_only_our_errors(data):
+    try:
+        _entry_point(data)
+    except StudioError:
+        pass

@@ -1,0 +1,182 @@
+"""Training, evaluation and the command line, on the tiny MNIST set and a generated photo folder."""
+import json
+import time
+
+import numpy as np
+import pytest
+
+from core.errors import StudioError
+from core.model import registry
+from core.training.config import TrainConfig, command_for
+from core.training.fit import class_weights, train
+from tests.support import badfiles, build_photo_folder, run_cli
+
+
+def test_train_emits_progress_and_saves_a_described_model(studio):
+    events = []
+    info = train(TrainConfig(dataset="mnist", preset="mnist-seed", epochs=2, batch_size=64, limit=600,
+                             early_stopping=3, name="run1"), emit=events.append)
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "status" and "start" in kinds and kinds[-1] == "done"
+    epochs = [e for e in events if e["type"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "eta"} <= set(epochs[0])
+    meta = info.meta
+    assert meta["preset"] == "mnist-seed" and meta["kind"] == "digits" and meta["class_names"][3] == "3"
+    assert meta["input_shape"] == [28, 28, 1] and meta["data_fingerprint"].startswith("sha256:")
+    assert 0 <= meta["metrics"]["test_accuracy"] <= 1 and len(meta["metrics"]["confusion_matrix"]) == 10
+    assert meta["training_command"].startswith("python -m core train --dataset mnist --preset mnist-seed")
+    assert registry.read_history(info)["val_accuracy"]
+
+
+def test_cancelled_training_saves_nothing(studio):
+    events = []
+    result = train(TrainConfig(dataset="mnist", preset="mnist-seed", epochs=3, batch_size=32, limit=600,
+                               steps_per_execution=1),
+                   emit=events.append, should_stop=lambda: True)
+    assert result is None and events[-1]["type"] == "cancelled"
+    assert registry.list_models() == []
+
+
+def test_wrong_preset_for_the_dataset_is_one_sentence(studio):
+    with pytest.raises(StudioError, match="is for photos"):
+        train(TrainConfig(dataset="mnist", preset="catsdogs-seed", epochs=1, limit=50))
+
+
+def test_class_weights_only_when_imbalanced():
+    assert class_weights(np.array([0, 1] * 50), 2) is None
+    weights = class_weights(np.array([0] * 90 + [1] * 10), 2)
+    assert weights[1] > weights[0]
+
+
+def test_command_reproduces_the_settings():
+    cfg = TrainConfig(dataset="mnist", preset="mnist-bn", epochs=30, augment=True, lr_schedule="cosine").resolved()
+    command = command_for(cfg)
+    assert "--preset mnist-bn" in command and "--augment" in command and "--lr-schedule cosine" in command
+
+
+def test_onecycle_warms_up_to_the_peak_then_decays():
+    from core.training.fit import learning_rate_schedule
+
+    cfg = TrainConfig(dataset="mnist", preset="mnist-seed", epochs=2).resolved()
+    assert cfg.lr_schedule == "onecycle" and cfg.learning_rate == 1e-2  # the preset's defaults
+    schedule = learning_rate_schedule(cfg, steps=50)  # 100 steps in all, 20 of warm-up
+    rate = [float(schedule(step)) for step in (0, 10, 20, 60, 100)]
+    assert rate[0] == pytest.approx(5e-4) and rate[2] == pytest.approx(1e-2)
+    assert rate[0] < rate[1] < rate[2] > rate[3] > rate[4] == pytest.approx(2e-4)
+    assert "--lr-schedule onecycle" in command_for(cfg)
+
+
+def test_photo_folder_trains_evaluates_with_auc_and_predicts(studio, monkeypatch):
+    pets = build_photo_folder(studio / "PetImages", ["Cat", "Dog"], per_class=16)
+    monkeypatch.setenv("PETIMAGES_DIR", str(pets))
+    result = run_cli("train", "--dataset", "catsdogs", "--preset", "catsdogs-seed", "--epochs", "1",
+                     "--width", "0.25", "--batch-size", "8", "--name", "pets")
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1])["model"] == "pets"
+    meta = registry.resolve("pets").meta
+    assert meta["class_names"] == ["Cat", "Dog"] and meta["input_shape"] == [128, 128, 3]
+
+    evaluation = run_cli("evaluate", "--model", "pets", "--json")
+    report = json.loads(evaluation.stdout.strip().splitlines()[-1])
+    assert 0 <= report["accuracy"] <= 1 and 0 <= report["auc"] <= 1 and "roc" in report
+
+    good = pets / "Cat" / "0.jpg"
+    bad = pets / "Dog" / "11702.jpg"
+    prediction = run_cli("predict", "--model", "pets", str(good), str(bad))
+    lines = [json.loads(line) for line in prediction.stdout.strip().splitlines()]
+    assert prediction.returncode == 1
+    assert lines[0]["label"] in ("Cat", "Dog") and set(lines[0]["probabilities"]) == {"Cat", "Dog"}
+    assert "error" in lines[1] and "Traceback" not in prediction.stderr
+
+
+def test_predict_cli_answers_every_bad_file_with_a_line(studio_with_model, tmp_path):
+    files = badfiles.write_all(tmp_path / "inputs", include_big=True)
+    result = run_cli("predict", "--model", "mnist", *[str(p) for p in files.values()])
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    lines = {json.loads(line)["file"].rsplit("/", 1)[-1]: json.loads(line) for line in result.stdout.splitlines()}
+    assert set(lines) == set(files)
+    for name in badfiles.BAD:
+        assert "error" in lines[name], name
+    assert "No digit found" in lines["blank_paper.jpg"]["error"]
+    assert "No digit found" in lines["empty_canvas.png"]["error"]
+    for name in ("seven.png", "cmyk.jpg", "sixteen_bit.png", "animated.gif", "palette_transparent.png",
+                 "huge_8000.jpg"):
+        assert "label" in lines[name], (name, lines[name])
+
+
+def test_each_bad_file_takes_well_under_two_seconds(studio_with_model, tmp_path):
+    from core.inference.predictor import Predictor, predict_files
+
+    predictor = Predictor.from_registry("mnist")
+    files = badfiles.write_all(tmp_path / "inputs")
+    for name in ("empty.png", "text.png", "truncated.jpg", "bomb.png", "random.bin"):
+        started = time.perf_counter()
+        [(_, outcome)] = list(predict_files(predictor, [str(files[name])]))
+        assert isinstance(outcome, str)
+        assert time.perf_counter() - started < 2
+
+
+def test_predict_multi_reads_a_number(studio_with_model, tmp_path):
+    from PIL import Image
+
+    from core.inference.predictor import Predictor
+    from tests.support import canvas_rgba
+
+    strokes = [[(40, 40), (40, 200)], [(100, 40), (180, 40), (130, 200)], [(240, 40), (240, 200)]]
+    path = tmp_path / "number.png"
+    Image.fromarray(canvas_rgba(strokes, size=(300, 240), width=14)).save(path)
+    result = run_cli("predict", "--model", "mnist", "--multi", str(path))
+    record = json.loads(result.stdout.strip())
+    assert result.returncode == 0 and len(record["label"]) == 3 and len(record["digits"]) == 3
+    assert Predictor.from_registry("mnist").read_number(np.asarray(Image.open(path))).text == record["label"]
+
+
+def test_cli_help_and_errors(studio):
+    for command in ("train", "evaluate", "predict", "data", "models"):
+        assert run_cli(command, "--help").returncode == 0
+    missing = run_cli("predict", "--model", "nothing", "x.png")
+    assert missing.returncode == 1 and "no model called" in json.loads(missing.stdout)["error"]
+    bad_dataset = run_cli("train", "--dataset", "/no/such/folder", "--preset", "catsdogs-seed", "--epochs", "1")
+    assert bad_dataset.returncode == 1 and "Traceback" not in bad_dataset.stderr
+    bad_argument = run_cli("train", "--lr-schedule", "sometimes")
+    assert bad_argument.returncode == 2 and "invalid choice" in json.loads(bad_argument.stdout)["error"]
+
+
+def test_data_check_reports_counts(studio):
+    result = run_cli("data", "check")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert records[0]["dataset"] == "mnist" and records[0]["found"] and records[0]["test"] > 0
+    assert records[1]["dataset"] == "catsdogs" and not records[1]["found"] and "PETIMAGES_DIR" in records[1]["error"]
+
+
+def test_every_train_config_field_round_trips_through_the_flag_table():
+    import argparse
+    from dataclasses import fields
+
+    from core.training import config as train_config
+
+    cfg = TrainConfig(dataset="custom/flowers", preset="photos-transfer", epochs=7, dropout=0.35, batch_size=48,
+                      learning_rate=0.0025, augment=False, batch_norm=True, early_stopping=3, width=0.75,
+                      lr_schedule="cosine", fine_tune_epochs=2, limit=500, val_fraction=0.2, seed=7,
+                      name="my-model", replace=True, strategy="mirrored", precision="float32",
+                      steps_per_execution=4)
+    parser = argparse.ArgumentParser()
+    train_config.add_arguments(parser)
+    back = train_config.from_args(parser.parse_args(train_config.to_args(cfg)))
+    for item in fields(TrainConfig):
+        if item.name != "command":
+            assert getattr(back, item.name) == getattr(cfg, item.name), item.name
+    assert back.val_fraction == 0.2  # once dropped by the background runs
+
+
+@pytest.mark.parametrize("flags", [["--epochs", "0"], ["--epochs", "-1"], ["--epochs", "1000000000"],
+                                   ["--dropout", "1.5"], ["--batch-size", "0"], ["--limit", "-5"],
+                                   ["--learning-rate", "nan"], ["--learning-rate", "-1"]])
+def test_bad_settings_are_refused_with_one_line_before_any_data_is_loaded(studio, flags):
+    result = run_cli("train", "--dataset", "does-not-exist", *flags)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1 and "error" in json.loads(lines[0]), lines
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,175 @@
+"""A real browser (Debian's Chromium through Playwright) against a real Streamlit server on 127.0.0.1.
+
+Set SAVE_SCREENSHOTS=1 to write the page screenshots into docs/ (the README shows them); the
+studio then uses the project's own data and models instead of the tiny test ones.
+"""
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support import badfiles
+from tests.support.browser import ROOT, draw_strokes, exceptions_on, launch, streamlit_server, wait_until_idle
+
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists() and "CHROMIUM" not in os.environ,
+                                reason="Debian's chromium is not installed (apt-get install chromium)")
+SAVE = os.environ.get("SAVE_SCREENSHOTS") == "1"
+PAGES = [("", "overview"), ("eda", "eda"), ("train", "train"), ("evaluate", "evaluate"), ("predict", "predict")]
+
+
+@pytest.fixture(scope="module")
+def server_env(tmp_path_factory, tiny_mnist_dir, trained_digit_model):
+    if SAVE:
+        return {}
+    import shutil
+
+    root = tmp_path_factory.mktemp("browser-studio")
+    shutil.copytree(trained_digit_model / "tiny", root / "models" / "mnist")
+    return {"STUDIO_MODELS_DIR": str(root / "models"), "STUDIO_DATA_DIR": str(root / "data"),
+            "STUDIO_RUNS_DIR": str(root / "runs"), "MNIST_DIR": str(tiny_mnist_dir)}
+
+
+@pytest.fixture(scope="module")
+def server(server_env):
+    with streamlit_server(server_env) as (url, _, _):
+        yield url
+
+
+def test_a_deep_link_opened_first_after_start_gets_the_studio_navigation(server_env, browser):
+    # With a pages/ folder, Streamlit's first run after a start is in its file-name navigation mode.
+    with streamlit_server(server_env) as (url, _, _):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/predict")
+        wait_until_idle(page)
+        navigation = page.get_by_test_id("stSidebarNav").inner_text()
+        assert "Explore data" in navigation and "streamlit app" not in navigation
+        assert page.get_by_role("heading", name="Predict").count() >= 1 and exceptions_on(page) == 0
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        chromium = launch(p)
+        yield chromium
+        chromium.close()
+
+
+def test_every_page_opens_without_an_exception(server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1800 if SAVE else 1000})
+    shots = ROOT / "docs" if SAVE else tmp_path
+    for path, name in PAGES:
+        page.goto(f"{server}/{path}")
+        wait_until_idle(page)
+        assert exceptions_on(page) == 0, name
+        assert "Traceback" not in page.inner_text("body")
+        page.screenshot(path=str(shots / f"{name}.png"))
+    page.close()
+
+
+def test_drawing_on_the_canvas_gives_a_prediction(server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(f"{server}/predict")
+    wait_until_idle(page)
+    draw_strokes(page, [[(80, 60), (200, 60), (120, 230)]])  # a 7
+    page.wait_for_selector("text=What the model sees (28×28)", timeout=60000)
+    wait_until_idle(page)
+    answer = page.locator('[data-testid="stMain"] h3').all_inner_texts() + \
+        page.locator('[data-testid="stAlert"]').all_inner_texts()
+    assert any(re.fullmatch(r"\d", a.strip()) or "Not sure" in a for a in answer), answer
+    assert exceptions_on(page) == 0
+    if SAVE:
+        page.screenshot(path=str(ROOT / "docs" / "predict-canvas.png"))
+    page.close()
+
+
+def test_uploading_images_gives_a_gallery(server, browser, tmp_path):
+    files = badfiles.write_all(tmp_path / "uploads")
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(f"{server}/predict")
+    wait_until_idle(page)
+    page.get_by_role("tab", name="Upload images").click()
+    page.locator('input[type="file"]').last.set_input_files([str(files["seven.png"]), str(files["text.png"])])
+    page.wait_for_selector("text=seven.png", timeout=60000)
+    wait_until_idle(page)
+    body = page.inner_text("body")
+    assert "not an image" in body  # the text file gets its sentence
+    assert exceptions_on(page) == 0 and "Traceback" not in body
+
+    # A second batch replaces the first only after "Remove all images": new files join the old ones.
+    page.get_by_role("button", name="Remove all images").click()
+    page.wait_for_selector("text=seven.png", state="detached", timeout=60000)
+    page.locator('input[type="file"]').last.set_input_files([str(files["seven.png"])])
+    page.wait_for_selector("text=seven.png", timeout=60000)
+    wait_until_idle(page)
+    assert page.get_by_text("seven.png", exact=True).count() == 2  # the uploader's list and one gallery card
+    assert "not an image" not in page.inner_text("body")
+    page.close()
+
+
+def set_sample_limit(page, value: str) -> None:
+    field = page.get_by_label("Use at most this many training samples (0 = all)")
+    if not field.is_visible():
+        page.get_by_text("More", exact=True).click()  # the field sits in a collapsed expander
+    field.fill(value)
+
+
+def test_one_session_trains_while_another_predicts(server, browser):
+    trainer = browser.new_page(viewport={"width": 1400, "height": 1400})
+    trainer.goto(f"{server}/train")
+    wait_until_idle(trainer)
+    set_sample_limit(trainer, "600")
+    epochs = trainer.get_by_role("slider").first  # 10 epochs, not 3: long enough to be seen running
+    epochs.focus()
+    for _ in range(7):
+        epochs.press("ArrowRight")
+    assert trainer.get_by_test_id("stSliderThumbValue").first.inner_text() == "10"
+    trainer.get_by_role("button", name="Start training").click()
+    trainer.wait_for_selector("text=/Epoch \\d+\\/\\d+ · batch/", timeout=120000)
+
+    # The run survives a switch to another page and back.
+    trainer.get_by_test_id("stSidebarNav").get_by_text("Explore data", exact=True).click()
+    wait_until_idle(trainer)
+    trainer.get_by_test_id("stSidebarNav").get_by_text("Train", exact=True).click()
+    trainer.wait_for_selector("text=/Run \\d{8}-\\d{6}/", timeout=60000)
+
+    browsing = browser.new_page(viewport={"width": 1400, "height": 1000})  # a third session explores data
+    browsing.goto(f"{server}/eda")
+    wait_until_idle(browsing)
+    assert exceptions_on(browsing) == 0 and "Label distribution" in browsing.inner_text("body")
+    browsing.close()
+
+    predictor = browser.new_page(viewport={"width": 1400, "height": 1100})
+    predictor.goto(f"{server}/predict")
+    wait_until_idle(predictor)
+    started = time.perf_counter()
+    draw_strokes(predictor, [[(80, 60), (200, 60), (120, 230)]])
+    predictor.wait_for_selector("text=What the model sees (28×28)", timeout=60000)
+    assert time.perf_counter() - started < 30  # stays responsive while the other session trains
+    assert exceptions_on(predictor) == 0
+
+    trainer.wait_for_selector("text=Finished", timeout=300000)
+    model_name = re.search(r"model (\S+) saved", trainer.inner_text("body")).group(1)
+    assert exceptions_on(trainer) == 0
+
+    # The new model is in the sidebar at once, on every page.
+    predictor.get_by_test_id("stSidebarNav").get_by_text("Evaluate", exact=True).click()
+    wait_until_idle(predictor)
+    predictor.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").nth(1).click()
+    assert predictor.get_by_role("option", name=re.compile(re.escape(model_name))).count() == 1
+    predictor.keyboard.press("Escape")
+
+    # A second run can be cancelled; it saves nothing.
+    set_sample_limit(trainer, "0")
+    trainer.get_by_role("slider").first.focus()
+    trainer.keyboard.press("End")  # 50 epochs: long enough to cancel
+    trainer.get_by_role("button", name="Start training").click()
+    trainer.wait_for_selector("text=/Epoch \\d+\\/50 · batch/", timeout=120000)
+    trainer.get_by_role("button", name="Cancel run").click()
+    trainer.wait_for_selector("text=Cancelled: no model was saved.", timeout=120000)
+    assert exceptions_on(trainer) == 0
+    trainer.close()
+    predictor.close()

@@ -1,0 +1,227 @@
+"""Every page under Streamlit's AppTest, on tiny data and a tiny model."""
+import base64
+import io
+import time
+import zipfile
+
+import pytest
+import streamlit as st
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from tests.support import ROOT, SEVEN, badfiles, build_photo_folder, canvas_rgba
+
+PAGES = ["pages/overview.py", "pages/eda.py", "pages/train.py", "pages/evaluate.py", "pages/predict.py"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def served_like_a_real_server(monkeypatch):
+    """AppTest turns Streamlit's old folder mode back on before every run (a `pages/` folder exists);
+    a real server leaves it off once `st.navigation` has run. Behave like the server."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+def open_page(page: str) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)
+    app.run()
+    if page != "pages/overview.py":
+        app.switch_page(page)
+        app.run()
+    return app
+
+
+def no_problems(app: AppTest) -> None:
+    assert not app.exception, [e.message for e in app.exception]
+
+
+def by_label(widgets, label: str):
+    matches = [w for w in widgets if w.label.startswith(label)]
+    assert matches, f"no widget labelled {label!r}: {[w.label for w in widgets]}"
+    return matches[0]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_exception(studio_with_model, page):
+    app = open_page(page)
+    no_problems(app)
+    assert app.title, page
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_works_with_an_empty_registry(studio, page):
+    app = open_page(page)
+    no_problems(app)
+
+
+def test_overview_shows_datasets_and_models(studio_with_model):
+    app = open_page("pages/overview.py")
+    values = [m.value for m in app.metric]
+    assert "1,200" in values and "300" in values  # the tiny MNIST counts
+    captions = " ".join(c.value for c in app.caption)
+    assert "PETIMAGES_DIR" in captions and "CATSDOGS_FILTERED_DIR" in captions
+    assert app.dataframe[0].value["model"].tolist() == ["mnist", "tiny"]
+
+
+def test_canvas_drawing_is_predicted_and_the_model_is_loaded_once(studio_with_model):
+    from ui import resources as cache
+
+    image = Image.fromarray(canvas_rgba(SEVEN))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    app = open_page("pages/predict.py")
+    loads = cache.MODEL_LOADS["count"]
+    app.session_state["canvas_single_0"] = {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}}
+    app.run()
+    no_problems(app)
+    answers = [m.value for m in app.markdown] + [w.value for w in app.warning]
+    assert any("confident" in text or "Not sure" in text for text in answers)
+    assert "28×28" in str([i.proto for i in app.get("image")])
+    for _ in range(3):
+        app.run()
+    assert cache.MODEL_LOADS["count"] == loads  # reruns never reload the cached model
+
+
+def test_empty_canvas_says_no_digit(studio_with_model):
+    empty = io.BytesIO()
+    Image.new("RGBA", (280, 280), (0, 0, 0, 0)).save(empty, "PNG")
+    app = open_page("pages/predict.py")
+    app.session_state["canvas_single_0"] = {"drawing": {"raw": {"objects": []}, "data": "data:image/png;base64,"
+                                                        + base64.b64encode(empty.getvalue()).decode()}}
+    app.run()
+    no_problems(app)
+    assert any("No digit found" in i.value for i in app.info)
+
+
+def test_uploads_give_a_gallery_and_bad_files_a_sentence(studio_with_model):
+    app = open_page("pages/predict.py")
+    files = [("seven.png", badfiles.USABLE["seven.png"](), "image/png"),
+             ("text.png", badfiles.BAD["text.png"](), "image/png"),
+             ("bomb.png", badfiles.BAD["bomb.png"](), "image/png"),
+             ("blank.jpg", badfiles.BAD["blank_paper.jpg"](), "image/jpeg")]
+    app.file_uploader(key="uploads_0").set_value(files)
+    app.run()
+    no_problems(app)
+    errors = " ".join(e.value for e in app.error)
+    assert "text.png" in errors and "bomb.png" in errors
+    assert any("No digit found" in i.value for i in app.info)
+    assert any("%" in m.value and ("**" in m.value or "Not sure" in m.value) for m in app.markdown)
+
+    app.button(key="clear_uploads").click().run()  # a fresh set: the previous images and answers are gone
+    no_problems(app)
+    assert not app.error and not any("No digit found" in i.value for i in app.info)
+    assert app.file_uploader(key="uploads_1").value in (None, [])
+
+
+def test_evaluate_shows_metrics_and_makes_a_kaggle_submission(studio_with_model):
+    from tests.support import kaggle_csv
+
+    app = open_page("pages/evaluate.py")
+    no_problems(app)
+    labels = [m.label for m in app.metric]
+    assert "Test accuracy" in labels and "Test loss" in labels
+    assert [s.value for s in app.subheader][:4] == ["Confusion matrix", "Per-class accuracy",
+                                                     "Classification report", "Misclassified samples"]
+    by_label(app.toggle, "Normalise").set_value(True)
+    app.run()
+    app.file_uploader(key="kaggle_test").set_value(("test.csv", kaggle_csv(7, labelled=False).encode(), "text/csv"))
+    app.run()
+    no_problems(app)
+    assert any("Predicted 7 digits" in s.value for s in app.success)
+    app.file_uploader(key="kaggle_test").set_value(("test.csv", b"a,b\n1,2\n", "text/csv"))
+    app.run()
+    assert any("columns" in e.value for e in app.error)
+    app.button[[b.label for b in app.button].index("Export to TFLite")].click()
+    app.run()
+    no_problems(app)
+    assert any(b.label.startswith("Download mnist.tflite") for b in app.get("download_button"))
+
+
+def wait_for_finish(app: AppTest, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        app.run()
+        no_problems(app)
+        if any("Finished" in s.value for s in app.success) or app.error:
+            return
+        time.sleep(1)
+    raise AssertionError("the training run did not finish")
+
+
+def start_training(app: AppTest, limit: int) -> None:
+    by_label(app.slider, "Epochs").set_value(1)
+    by_label(app.number_input, "Use at most").set_value(limit)
+    app.button[[b.label for b in app.button].index("Start training")].click()
+    app.run()
+    no_problems(app)
+
+
+def test_training_page_runs_a_job_to_completion(studio):
+    app = open_page("pages/train.py")
+    start_training(app, 300)
+    assert not app.error, [e.value for e in app.error]
+    wait_for_finish(app)
+    assert any("Finished" in s.value for s in app.success), [e.value for e in app.error]
+    assert app.dataframe[0].value["status"].tolist() == ["done"]
+    app.switch_page("pages/evaluate.py")
+    app.run()
+    no_problems(app)
+    assert any(m.label == "Test accuracy" for m in app.metric)
+
+
+def test_zip_upload_makes_a_dataset_for_eda_training_and_prediction(studio):
+    source = build_photo_folder(studio / "src" / "shapes", ["disc", "square", "bar"], per_class=8)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for path in source.rglob("*"):
+            if path.is_file():
+                bundle.write(path, f"shapes/{path.relative_to(source)}")
+    app = open_page("pages/eda.py")
+    app.file_uploader[0].set_value(("shapes.zip", buffer.getvalue(), "application/zip"))
+    app.text_input[0].set_value("shapes")
+    app.button[[b.label for b in app.button].index("Import")].click()
+    app.run()
+    app.run()
+    no_problems(app)
+    assert not app.error, [e.value for e in app.error]
+    assert app.session_state["dataset"].endswith("shapes")
+    assert "Cleaning report" in [s.value for s in app.subheader]
+    assert [m.value for m in app.metric][:3] == ["26", "4", "3"]  # 24 good, a BMP and a CMYK kept
+
+    app.switch_page("pages/train.py")
+    app.run()
+    by_label(app.select_slider, "Width").set_value(0.25)
+    by_label(app.select_slider, "Batch size").set_value(16)
+    start_training(app, 0)
+    wait_for_finish(app)
+    assert any("Finished" in s.value for s in app.success), [e.value for e in app.error]
+
+    app.switch_page("pages/predict.py")
+    app.run()
+    no_problems(app)
+    photo = io.BytesIO()
+    from tests.support import make_photo
+
+    make_photo(0, seed=5).save(photo, "PNG")
+    app.file_uploader(key="uploads_0").set_value([("disc.png", photo.getvalue(), "image/png")])
+    app.run()
+    no_problems(app)
+    app.toggle(key="cam_upload_0").set_value(True)
+    app.run()
+    no_problems(app)
+    assert "Grad-CAM" in str([i.proto for i in app.get("image")])

@@ -1,0 +1,154 @@
+"""Plotly figures shared by the pages (no Streamlit here: the figures are plain data)."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.express as px
+import plotly.graph_objects as go
+
+PALETTE = px.colors.qualitative.Set2
+TEMPLATE = "plotly_white"
+
+
+def _style(fig, height: int = 360, title: str | None = None):
+    fig.update_layout(template=TEMPLATE, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      title=title, legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    return fig
+
+
+def label_distribution(counts):
+    fig = px.bar(counts, x="class", y="count", color="split", barmode="group", color_discrete_sequence=PALETTE,
+                 text_auto=True)
+    fig.update_xaxes(type="category")
+    return _style(fig)
+
+
+def mosaic(images: np.ndarray, columns: int, gap: int = 2) -> np.ndarray:
+    """Tile (N, H, W) images into one (rows·H, columns·W) picture with thin gaps."""
+    count, height, width = images.shape[:3]
+    rows = int(np.ceil(count / columns))
+    canvas = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), np.nan, dtype=np.float32)
+    for i, image in enumerate(images):
+        top, left = (i // columns) * (height + gap), (i % columns) * (width + gap)
+        canvas[top:top + height, left:left + width] = image
+    return canvas
+
+
+def sample_grid(rows: list[np.ndarray], row_labels: list[str]):
+    """One row of digits per class, class names down the side."""
+    columns = max(len(r) for r in rows)
+    images = np.concatenate([np.concatenate([r, np.full((columns - len(r), *r.shape[1:]), np.nan)]) for r in rows])
+    picture = mosaic(images.astype(np.float32), columns)
+    height = rows[0].shape[1] + 2
+    fig = px.imshow(picture, color_continuous_scale="gray", zmin=0, zmax=255, aspect="equal")
+    fig.update_traces(hovertemplate="%{z:.0f}<extra></extra>")
+    fig.update_coloraxes(showscale=False)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(tickvals=[i * height + height / 2 - 1 for i in range(len(rows))], ticktext=row_labels,
+                     title="class")
+    fig.update_layout(plot_bgcolor="white")
+    return _style(fig, height=min(900, 48 * len(rows) + 40))
+
+
+def class_images(images: np.ndarray, class_names: list[str], colorscale: str):
+    """One small image per class, side by side (mean or variance images)."""
+    fig = px.imshow(images, facet_col=0, facet_col_wrap=min(10, len(images)), color_continuous_scale=colorscale,
+                    aspect="equal")
+    for annotation, name in zip(fig.layout.annotations, class_names):
+        annotation.text = name
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_traces(hovertemplate="x %{x}, y %{y}: %{z:.1f}<extra></extra>")
+    return _style(fig, height=220 * int(np.ceil(len(images) / 10)))
+
+
+def intensity_histogram(frame, selected: list[str]):
+    part = frame[frame["class"].isin(selected)]
+    fig = px.line(part, x="intensity", y="share", color="class", log_y=True, markers=False,
+                  color_discrete_sequence=px.colors.qualitative.Dark24)
+    fig.update_yaxes(title="share of pixels (log)")
+    return _style(fig)
+
+
+def embedding_scatter(frame, title: str):
+    fig = px.scatter(frame, x="x", y="y", color="label", hover_data=["index"], opacity=0.75,
+                     color_discrete_sequence=px.colors.qualitative.Dark24,
+                     category_orders={"label": sorted(frame["label"].unique())})
+    fig.update_traces(marker=dict(size=5))
+    return _style(fig, height=480, title=title)
+
+
+def size_scatter(sizes):
+    fig = px.scatter(sizes, x="width", y="height", color="class", opacity=0.5, hover_data=["file"],
+                     color_discrete_sequence=PALETTE)
+    return _style(fig, height=400)
+
+
+def aspect_histogram(sizes):
+    fig = px.histogram(sizes, x="aspect", color="class", nbins=40, barmode="overlay", opacity=0.65,
+                       color_discrete_sequence=PALETTE)
+    fig.update_xaxes(title="width / height")
+    return _style(fig, height=400)
+
+
+def channel_histograms(frame):
+    fig = px.line(frame, x="intensity", y="share", color="channel", facet_col="class",
+                  color_discrete_map={"red": "#E4572E", "green": "#29B473", "blue": "#3D7DD8"})
+    return _style(fig, height=320)
+
+
+def training_curves(histories: dict[str, dict], metric: str):
+    """Train (solid) and validation (dashed) curves of one metric for one or more runs."""
+    fig = go.Figure()
+    for number, (label, history) in enumerate(histories.items()):
+        colour = px.colors.qualitative.Plotly[number % 10]
+        for key, dash in ((metric, "solid"), (f"val_{metric}", "dash")):
+            values = history.get(key) or []
+            if values:
+                fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines+markers",
+                                         name=f"{label} · {'validation' if key.startswith('val_') else 'train'}",
+                                         line=dict(color=colour, dash=dash)))
+    longest = max((len(h.get(metric) or []) for h in histories.values()), default=0)
+    fig.update_xaxes(title="epoch", dtick=1 if longest <= 20 else None)
+    fig.update_yaxes(title=metric)
+    return _style(fig, height=320)
+
+
+def confusion_matrix(matrix, class_names: list[str], normalise: bool):
+    values = np.asarray(matrix, dtype=float)
+    if normalise:
+        values = values / np.maximum(values.sum(axis=1, keepdims=True), 1)
+    text = np.vectorize(lambda v: f"{v:.2f}" if normalise else f"{int(v)}")(values)
+    fig = go.Figure(go.Heatmap(z=values, x=class_names, y=class_names, colorscale="Blues", text=text,
+                               texttemplate="%{text}",
+                               hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
+    fig.update_xaxes(title="predicted", type="category")
+    fig.update_yaxes(title="true", type="category", autorange="reversed")
+    return _style(fig, height=max(360, 40 * len(class_names) + 120))
+
+
+def per_class_accuracy(per_class: dict):
+    names = list(per_class)
+    values = [per_class[n] if per_class[n] is not None else 0 for n in names]
+    fig = px.bar(x=names, y=values, labels={"x": "class", "y": "accuracy"}, text=[f"{v:.3f}" for v in values],
+                 color_discrete_sequence=[PALETTE[0]])
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(range=[max(0, min(values) - 0.05), 1.0])
+    return _style(fig, height=300)
+
+
+def roc_curve(roc: dict, auc: float):
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=roc["fpr"], y=roc["tpr"], mode="lines", name=f"ROC (AUC {auc:.3f})", fill="tozeroy"))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line=dict(dash="dot", color="gray")))
+    fig.update_xaxes(title="false positive rate", range=[0, 1])
+    fig.update_yaxes(title="true positive rate", range=[0, 1.02])
+    return _style(fig, height=380)
+
+
+def probabilities(class_names: list[str], probs: list[float], highlight: int | None = None):
+    colours = [PALETTE[1] if i == highlight else "#C7CCD9" for i in range(len(class_names))]
+    fig = go.Figure(go.Bar(x=class_names, y=probs, marker_color=colours, text=[f"{p:.0%}" for p in probs],
+                           textposition="outside", hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(range=[0, 1.12], tickformat=".0%")
+    return _style(fig, height=260)
