@@ -18,7 +18,9 @@ import numpy as np
 from core.errors import ImageError, NotAPetError, StudioError
 
 UNSURE_BELOW = 0.7  # below this top probability the answer is "not sure" with the top 3
-PET_SHARE_BELOW = 0.2  # ImageNet's probability of all cat and dog classes together, under which a photo is neither
+# ImageNet's probability of dogs, cats and their wild kin together, under which a photo is neither cat nor dog.
+# Measured on 300 real validation photos: 1 under 0.1 (the lowest 0.075); 16 of 18 non-pet pictures are under it.
+PET_SHARE_BELOW = 0.1
 PET_CLASSES = {"cat", "cats", "dog", "dogs"}
 _forward_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _forward_lock = threading.Lock()
@@ -250,10 +252,10 @@ def imagenet_guess(probabilities: np.ndarray) -> tuple[str, float]:
 
 
 def pet_share(probabilities: np.ndarray) -> float:
-    """How much of ImageNet's belief goes to cats and dogs (its classes 281-285 and 151-268)."""
+    """How much of ImageNet's belief goes to dogs, cats and their wild kin (its classes 151-293)."""
     from core.model import lite0
 
-    return float(probabilities[list(lite0.CAT_CLASSES)].sum() + probabilities[list(lite0.DOG_CLASSES)].sum())
+    return float(probabilities[list(lite0.PET_LIKE_CLASSES)].sum())
 
 
 def predict_files(predictor: Predictor, files: list[str], multi: bool = False):

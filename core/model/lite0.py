@@ -31,6 +31,8 @@ STAGES = [(1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80)
           (4, 5, 2, 6, 192), (1, 3, 1, 6, 320)]
 CAT_CLASSES = range(281, 286)  # ImageNet: tabby, tiger cat, Persian, Siamese, Egyptian cat
 DOG_CLASSES = range(151, 269)  # ImageNet: the dog breeds
+# Dog breeds, wild dogs and foxes, domestic and big cats: a pet photo often lends some belief to a lynx or a fox.
+PET_LIKE_CLASSES = range(151, 294)
 
 
 def checkpoint_path() -> Path:

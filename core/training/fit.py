@@ -116,6 +116,7 @@ def train(cfg: TrainConfig, emit: Emit | None = None, should_stop: Callable[[], 
     name = cfg.name or registry.unique_name(default_name(cfg))
     with registry.name_lock(name):
         registry.check_can_save(name, replace=cfg.replace)
+        strategy = make_strategy(cfg.strategy)  # first: a multi-worker strategy must exist before any TF op
         keras.utils.set_random_seed(cfg.seed)
         started = time.time()
         emit({"type": "status", "message": f"Loading {specs.describe_spec(cfg.dataset)}"})
@@ -131,7 +132,7 @@ def train(cfg: TrainConfig, emit: Emit | None = None, should_stop: Callable[[], 
             model, history, cancelled, test_probabilities = transfer.fit(cfg, preset, data, train_split, val_split,
                                                                          emit, should_stop)
         else:
-            model, history, cancelled = fit(cfg, preset, data, train_split, val_split, emit, should_stop)
+            model, history, cancelled = fit(cfg, preset, data, train_split, val_split, emit, should_stop, strategy)
         if cancelled:
             emit({"type": "cancelled"})
             return None
@@ -167,7 +168,7 @@ def callbacks_for(cfg: TrainConfig, emit: Emit, should_stop, steps: int):
     return callbacks, cancel
 
 
-def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: Emit, should_stop):
+def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: Emit, should_stop, strategy=None):
     """Build and fit the model under the configured strategy and precision.
 
     Returns (float32 model, history, cancelled).
@@ -186,7 +187,7 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: Emit, shou
     num_classes = len(data.class_names)
     knobs = Knobs(cfg.dropout, cfg.batch_norm, cfg.width)
     precision = resolve_precision(cfg.precision)
-    strategy = make_strategy(cfg.strategy)
+    strategy = strategy or make_strategy(cfg.strategy)
     callbacks, cancel = callbacks_for(cfg, emit, should_stop, steps)
     emit({"type": "start", "epochs": cfg.epochs + cfg.fine_tune_epochs, "steps": steps, "precision": precision,
           "train_samples": len(train_split), "val_samples": len(val_split), "config": asdict(cfg)})

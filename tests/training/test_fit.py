@@ -75,7 +75,7 @@ def test_photo_folder_trains_evaluates_with_auc_and_predicts(studio, monkeypatch
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1])["model"] == "pets"
     meta = registry.resolve("pets").meta
-    assert meta["class_names"] == ["Cat", "Dog"] and meta["input_shape"] == [128, 128, 3]
+    assert meta["class_names"] == ["cat", "dog"] and meta["input_shape"] == [128, 128, 3]
 
     evaluation = run_cli("evaluate", "--model", "pets", "--json")
     report = json.loads(evaluation.stdout.strip().splitlines()[-1])

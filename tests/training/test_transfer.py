@@ -1,0 +1,62 @@
+"""photos-transfer: features cached once per image and view, a head trained on them, Lite0 kept frozen."""
+import numpy as np
+import pytest
+
+from core.training.config import TrainConfig
+from core.training.fit import train
+from tests.support import build_photo_folder, make_photo
+
+
+@pytest.fixture
+def shapes(studio):
+    return build_photo_folder(studio / "data" / "custom" / "shapes", ["disc", "square"], per_class=16, broken=False)
+
+
+def transfer(shapes, **settings):
+    cfg = TrainConfig(dataset=str(shapes), preset="photos-transfer", epochs=5, **settings)
+    return train(cfg)
+
+
+def test_transfer_learns_a_small_generated_folder(shapes):
+    info = transfer(shapes, name="shapes")
+    assert info.meta["metrics"]["test_accuracy"] >= 0.75
+    assert info.meta["backbone"] == "efficientnet-lite0" and info.meta["preset"] == "photos-transfer"
+    assert info.meta["dataset"] == "custom/shapes"  # relative to the data folder: no machine path
+
+    from core.inference.predictor import Predictor
+
+    predictor = Predictor.from_registry("shapes")
+    assert predictor.predict(make_photo(0, seed=4242)).label == "disc"
+    assert predictor.predict(make_photo(1, seed=4243)).label == "square"
+    assert predictor.explain(predictor.predict(make_photo(0, seed=4244))).shape == (224, 224)
+
+
+def test_a_second_run_reuses_the_feature_cache_and_a_changed_folder_does_not(shapes, studio, monkeypatch):
+    from core.training import transfer as module
+
+    transfer(shapes, augment=False)
+    cached = set((studio / "data" / ".features").glob("*.npy"))
+    assert cached
+    calls = []
+    real = module.extract
+    monkeypatch.setattr(module, "extract", lambda *a, **k: calls.append(1) or real(*a, **k))
+    transfer(shapes, augment=False)
+    assert not calls  # everything came from the cache
+    make_photo(1, seed=999).save(shapes / "square" / "new.jpg")
+    transfer(shapes, augment=False)
+    assert calls  # the folder changed: its features were computed again
+
+
+def test_the_shipped_catsdogs_model_refuses_what_is_neither():
+    from PIL import Image
+    from skimage import data
+
+    from core.errors import NotAPetError
+    from core.inference.predictor import Predictor
+
+    predictor = Predictor.from_registry("catsdogs")
+    cat = predictor.predict(Image.fromarray(data.chelsea()))
+    assert cat.label == "cat" and "cat" in cat.looks_like[0]
+    for picture in (data.coffee(), data.rocket(), np.stack([data.camera()] * 3, axis=-1)):
+        with pytest.raises(NotAPetError, match="doesn't look like a cat or a dog"):
+            predictor.predict(Image.fromarray(picture))
