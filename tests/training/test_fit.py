@@ -86,7 +86,7 @@ def test_photo_folder_trains_evaluates_with_auc_and_predicts(studio, monkeypatch
     prediction = run_cli("predict", "--model", "pets", str(good), str(bad))
     lines = [json.loads(line) for line in prediction.stdout.strip().splitlines()]
     assert prediction.returncode == 1
-    assert lines[0]["label"] in ("Cat", "Dog") and set(lines[0]["probabilities"]) == {"Cat", "Dog"}
+    assert lines[0]["label"] in ("cat", "dog") and set(lines[0]["probabilities"]) == {"cat", "dog"}
     assert "error" in lines[1] and "Traceback" not in prediction.stderr
 
 
