@@ -115,8 +115,8 @@ st.fragment(live_view, run_every=1.0 if active_now else None)()
 
 st.divider()
 st.subheader("Past runs")
-runs = runs.list_runs()
-if not runs:
+past = runs.list_runs()
+if not past:
     st.caption("Runs appear here once started.")
 else:
     table = pd.DataFrame([{
@@ -124,10 +124,10 @@ else:
         "epochs": len(r.epochs), "status": r.status, "model": r.model,
         "val accuracy": r.epochs[-1].get("val_accuracy") if r.epochs else None,
         "started": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started)),
-    } for r in runs])
+    } for r in past])
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"val accuracy": st.column_config.NumberColumn(format="percent")})
-    with_curves = [r for r in runs if r.epochs]
+    with_curves = [r for r in past if r.epochs]
     compare = st.multiselect("Overlay the curves of", [r.id for r in with_curves],
                              default=[r.id for r in with_curves[:2]])
     if compare:
