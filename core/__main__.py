@@ -10,8 +10,10 @@ import json
 import os
 import sys
 import traceback
+from pathlib import Path
 
 from core import runtime
+from core.data.acquire import SOURCES
 from core.errors import StudioError
 from core.training import config as train_config
 
@@ -131,35 +133,15 @@ def add_predict(sub) -> None:
 def cmd_predict(args) -> int:
     from core.inference.predictor import Predictor, predict_files
 
-    unusable = [file for file in args.files if _not_a_file(file)]
     predictor = Predictor.from_registry(args.model)
     refused = 0
-    for file in unusable:
-        refused += 1
-        out({"file": file, "error": _not_a_file(file)})
-    usable = [file for file in args.files if file not in unusable]
-    for file, outcome in predict_files(predictor, usable, multi=args.multi):
+    for file, outcome in predict_files(predictor, args.files, multi=args.multi):
         if isinstance(outcome, str):
             refused += 1
             out({"file": file, "error": outcome})
         else:
             out(outcome.as_json(file))
     return 1 if refused else 0
-
-
-def _not_a_file(file: str) -> str | None:
-    """Why a path cannot be read as an image without opening it (a FIFO would block for ever), or None."""
-    import stat
-
-    try:
-        mode = os.stat(file).st_mode
-    except OSError as exc:
-        return f"The file cannot be read ({exc.strerror or 'not found'})."
-    if stat.S_ISDIR(mode):
-        return "This is a folder, not an image file."
-    if not stat.S_ISREG(mode):
-        return "This is not a regular file (a pipe, socket or device); only image files can be predicted."
-    return None
 
 
 # --- data / models / export -----------------------------------------------------------------
@@ -170,7 +152,7 @@ def add_data(sub) -> None:
     actions = p.add_subparsers(dest="action", required=True)
     actions.add_parser("check", help="which datasets are found, with their counts")
     fetch = actions.add_parser("fetch", help="download a dataset")
-    fetch.add_argument("which", choices=["petimages", "cats_and_dogs_filtered"])
+    fetch.add_argument("which", choices=[source.fetch_name for source in SOURCES.values()])
     fetch.add_argument("--url", help=argparse.SUPPRESS)
     fetch.add_argument("--min-bytes", type=int, help=argparse.SUPPRESS)
     importer = actions.add_parser("import", help="import a zip of class folders into data/custom/NAME")
@@ -198,7 +180,7 @@ def cmd_data(args) -> int:
         return status
     if args.action == "import":
         try:
-            payload = open(args.zip, "rb").read()
+            payload = Path(args.zip).read_bytes()
         except OSError as exc:
             raise StudioError(f"{args.zip} cannot be read ({exc.strerror or 'unreadable'}).") from None
         spec = acquire.import_zip(payload, args.name)

@@ -1,5 +1,4 @@
-"""Metrics with scikit-learn: accuracy, loss, confusion matrix, report, misclassified samples, ROC/AUC,
-and the Wilson confidence interval that says how far a small test set can be trusted."""
+"""Metrics with scikit-learn: accuracy, loss, confusion matrix, report, misclassified samples, ROC/AUC."""
 from __future__ import annotations
 
 import numpy as np

@@ -7,6 +7,8 @@ Every image that enters the studio (upload, command line, dataset scan) goes thr
 from __future__ import annotations
 
 import io
+import os
+import stat
 import struct
 import warnings
 
@@ -90,8 +92,15 @@ def _to_rgb_or_rgba(image: Image.Image) -> Image.Image:
 
 
 def read_image_file(path) -> Image.Image:
-    """Decode an image file from disk through the same checks as an upload."""
+    """Decode an image file from disk through the same checks as an upload.
+
+    Anything but a regular file is refused before it is opened: opening a FIFO would wait for ever."""
     try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise ImageError("This is a folder, not an image file.")
+        if not stat.S_ISREG(mode):
+            raise ImageError("This is not a regular file (a pipe, socket or device); only image files can be read.")
         with open(path, "rb") as handle:
             data = handle.read(MAX_BYTES + 1)
     except OSError as exc:

@@ -30,6 +30,7 @@ class Source:
     """A dataset that can be downloaded: where from, about how big, and what to do by hand."""
 
     spec: str
+    fetch_name: str  # what `python -m core data fetch` calls it
     url: str
     min_bytes: int  # anything far smaller is an error page, not the archive
     by_hand: str
@@ -37,19 +38,19 @@ class Source:
 
 SOURCES = {
     "catsdogs": Source(
-        "catsdogs",
+        "catsdogs", "petimages",
         "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip",
         700_000_000,
         "unpack Microsoft's kagglecatsanddogs_5340.zip so that data/PetImages/Cat and data/PetImages/Dog exist, "
         "or point PETIMAGES_DIR at such a folder"),
     "cats_and_dogs_filtered": Source(
-        "cats_and_dogs_filtered",
+        "cats_and_dogs_filtered", "cats_and_dogs_filtered",
         "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip",
         60_000_000,
         "unpack cats_and_dogs_filtered.zip so that data/cats_and_dogs_filtered/train and .../validation exist, "
         "or point CATSDOGS_FILTERED_DIR at such a folder"),
 }
-FETCH_NAMES = {"petimages": "catsdogs", "catsdogs": "catsdogs", "cats_and_dogs_filtered": "cats_and_dogs_filtered"}
+FETCH_NAMES = {**{s.fetch_name: s.spec for s in SOURCES.values()}, **{s.spec: s.spec for s in SOURCES.values()}}
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,9 @@ def missing_sentence(spec: str, root: Path) -> str:
     """What to say when a dataset's folder is not there: how to fetch it, or how to place it by hand."""
     source = SOURCES.get(spec)
     if source:
-        fetch = "petimages" if spec == "catsdogs" else spec
         from core.data.specs import describe_spec
 
-        return (f"{describe_spec(spec)} was not found at {root}: run python -m core data fetch {fetch} "
+        return (f"{describe_spec(spec)} was not found at {root}: run python -m core data fetch {source.fetch_name} "
                 f"(or use the Overview page's Download button), or {source.by_hand}.")
     return (f"There is no dataset called {spec!r}: use mnist, catsdogs, cats_and_dogs_filtered, a Kaggle "
             "train.csv, or a folder with one subfolder per class.")
@@ -214,12 +214,13 @@ def fetch(which: str, progress: Progress | None = None, url: str | None = None, 
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         archive.unlink(missing_ok=True)
-    scanned = target / "train" if spec == specs.FILTERED else target
-    return folders.scan_folder(scanned, progress=scan_progress).report()
+    return folders.scan_folder(specs.photo_roots(spec)[0], progress=scan_progress).report()
 
 
 def _dataset_root(spec: str, staging: Path) -> Path:
-    if spec == "cats_and_dogs_filtered":
+    from core.data.specs import FILTERED
+
+    if spec == FILTERED:
         found = next((p for p in staging.rglob("train") if p.is_dir() and (p.parent / "validation").is_dir()), None)
         if found is None:
             raise DataError("The download does not hold train/ and validation/ folders.")

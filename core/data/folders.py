@@ -23,6 +23,7 @@ INDEX_VERSION = 2
 TF_FORMATS = {"JPEG", "PNG", "GIF", "BMP"}
 SKIPPED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
+
 @dataclass
 class ImageEntry:
     path: str  # what the pipeline reads (a converted copy for formats TensorFlow cannot decode)
@@ -70,7 +71,7 @@ def class_folders(root: Path) -> list[Path]:
 def check_has_images(root: Path) -> None:
     """Refuse a class folder in which some class holds no readable image (a quick look, not a full scan)."""
     for folder in class_folders(root):
-        files = (p for p in sorted(folder.iterdir()) if p.is_file() and p.name.lower() not in SKIPPED_NAMES)
+        files = (p for p in sorted(folder.iterdir()) if p.is_file())
         if not any(_check_file(path)[0] is None for path in files):
             raise DataError(f"The class folder {folder.name!r} holds no image this studio can read "
                             "(JPEG, PNG, GIF, BMP, WebP or TIFF).")

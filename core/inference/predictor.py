@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import ImageError, NotAPetError, StudioError
+from core.errors import ImageError, ModelError, NotAPetError, StudioError
 
 UNSURE_BELOW = 0.7  # below this top probability the answer is "not sure" with the top 3
 # ImageNet's probability of dogs, cats and their wild kin together, under which a photo is neither cat nor dog.
@@ -107,7 +107,6 @@ class Predictor:
         self._forward = forward_fn(self.serving)
         self._single = None
         if fast_single:
-            from core.errors import ModelError
             from core.inference.tflite import LiteRunner, tflite_bytes
 
             try:

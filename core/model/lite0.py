@@ -11,6 +11,7 @@ were trained with. Input: RGB 0..255, normalised inside the model as (x − 127)
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 
@@ -24,13 +25,11 @@ IMAGE_SIZE = (224, 224)
 CROP = 224 / 256  # the evaluation crop: this share of the short side, centred, then resized to 224
 FEATURES = 1280
 FEATURES_LAYER = "features"  # the pooled 1280-d features; a head on top of it is all transfer learning trains
-LAST_CONV = "head_activation"  # Grad-CAM looks here
 BN_EPSILON = 1e-3
 # (repeats, kernel, stride, expand ratio, output channels) per stage.
 STAGES = [(1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80), (3, 5, 1, 6, 112),
           (4, 5, 2, 6, 192), (1, 3, 1, 6, 320)]
 CAT_CLASSES = range(281, 286)  # ImageNet: tabby, tiger cat, Persian, Siamese, Egyptian cat
-DOG_CLASSES = range(151, 269)  # ImageNet: the dog breeds
 # Dog breeds, wild dogs and foxes, domestic and big cats: a pet photo often lends some belief to a lynx or a fox.
 PET_LIKE_CLASSES = range(151, 294)
 
@@ -182,5 +181,7 @@ def imagenet_head() -> tuple[np.ndarray, np.ndarray]:
     return kernel, bias
 
 
+@functools.cache
 def imagenet_labels() -> list[str]:
+    """The 1,000 ImageNet class names, read once (every photo answer names its top one)."""
     return (Path(__file__).with_name("imagenet_classes.txt")).read_text(encoding="utf-8").splitlines()

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.errors import ModelError
-from core.model import builders
+from core.model import builders, lite0
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,11 @@ PRESETS: dict[str, Preset] = {
                "Deeper conv + batch norm, trained with handwriting augmentation and a decaying learning rate.",
                {"dropout": 0.3, "batch_norm": True, "epochs": 30, "batch_size": 128, "learning_rate": 2e-3,
                 "augment": True}),
-        Preset("photos-transfer", "photos", (224, 224), builders.build_lite0_transfer,
+        Preset("photos-transfer", "photos", lite0.IMAGE_SIZE, builders.build_lite0_transfer,
                "EfficientNet-Lite0 pretrained on ImageNet, frozen, with a new head: 95%+ from a few dozen photos "
                "per class, in seconds.",
                {"dropout": 0.2, "batch_norm": True, "epochs": 10, "batch_size": 64, "learning_rate": 1e-3,
-                "augment": True}, backbone="efficientnet-lite0", crop=224 / 256),
+                "augment": True}, backbone=lite0.NAME, crop=lite0.CROP),
         Preset("catsdogs-seed", "photos", (128, 128), builders.build_photo_seed,
                "A from-scratch CNN with batch norm and dropout at 128x128 (the seeds report 80%).",
                {"dropout": 0.4, "batch_norm": True, "epochs": 20, "batch_size": 32, "learning_rate": 1e-3,

@@ -105,3 +105,18 @@ def test_fuzz_random_bytes_raise_only_our_errors(data):
         _entry_point(data)
     except StudioError:
         pass
+
+
+def test_a_fifo_or_a_folder_is_refused_before_it_is_opened(tmp_path):
+    import os
+
+    from core.images import read_image_file
+
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    started = time.perf_counter()
+    with pytest.raises(ImageError, match="not a regular file"):
+        read_image_file(fifo)  # opening it would wait for a writer for ever
+    assert time.perf_counter() - started < 2
+    with pytest.raises(ImageError, match="folder"):
+        read_image_file(tmp_path)
