@@ -81,19 +81,15 @@ def embedding(x: np.ndarray, y: np.ndarray, method: str = "pca", samples: int = 
 # --- photos --------------------------------------------------------------------------
 
 
-def photo_sizes(spec: str):
+def photo_sizes(dataset):
     """Width, height and aspect ratio of every kept photo, from the cleaning index (no decoding)."""
     import pandas as pd
 
     from core.data import folders, specs
 
-    entries, names = [], []
-    for root in specs.photo_roots(spec):
-        index = folders.scan_folder(root)
-        entries += index.entries
-        names += [index.class_names[e.label] for e in index.entries]
+    entries = [e for root in specs.photo_roots(dataset.spec) for e in folders.scan_folder(root).entries]
     return pd.DataFrame({
-        "class": names,
+        "class": [dataset.class_names[e.label] for e in entries],  # the dataset's names (cat), not folders' (cats)
         "width": [e.width for e in entries],
         "height": [e.height for e in entries],
         "aspect": [round(e.width / max(e.height, 1), 2) for e in entries],

@@ -92,7 +92,7 @@ def embedding(spec: str, method: str, samples: int):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def photo_sizes(spec: str):
-    return eda.photo_sizes(spec)
+    return eda.photo_sizes(dataset(spec))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
