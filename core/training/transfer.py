@@ -121,7 +121,6 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit, should_sto
     parts = [features(train_split, view, "training")[0] for view in views]
     x_train, y_train = np.concatenate(parts), np.tile(train_split.y, len(views))
     x_val = features(val_split, PLAIN, "validation")[0]
-    x_test = features(data.test, PLAIN, "test")[0]
 
     steps = math.ceil(len(x_train) / cfg.batch_size)
     head = head_model(num_classes, cfg.dropout)
@@ -143,6 +142,7 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit, should_sto
         from core.evaluation import predict_probabilities
 
         return model, history, False, predict_probabilities(model, data, data.test, preset.image_size, preset.crop)
+    x_test = features(data.test, PLAIN, "test")[0]
     return model, history, False, head.predict(x_test, batch_size=256, verbose=0)
 
 
