@@ -169,6 +169,6 @@ def fine_tune(model, cfg, preset, data, train_split, val_split, emit, should_sto
     cancel = CancelCallback(should_stop)
     progress = ProgressCallback(emit, cfg.epochs + cfg.fine_tune_epochs, steps, first_epoch=cfg.epochs)
     more = model.fit(train_ds, validation_data=val_ds, epochs=cfg.fine_tune_epochs, callbacks=[progress, cancel],
-                     verbose=0)
+                     verbose=0, shuffle=False)  # the pipeline shuffles
     merged = {k: history.get(k, []) + [float(v) for v in more.history.get(k, [])] for k in history}
     return merged, cancel.cancelled

@@ -60,3 +60,12 @@ def test_the_shipped_catsdogs_model_refuses_what_is_neither():
     for picture in (data.coffee(), data.rocket(), np.stack([data.camera()] * 3, axis=-1)):
         with pytest.raises(NotAPetError, match="doesn't look like a cat or a dog"):
             predictor.predict(Image.fromarray(picture))
+
+
+def test_fine_tuning_continues_the_run_with_the_top_of_the_backbone_unfrozen(shapes):
+    info = transfer(shapes, name="tuned", fine_tune_epochs=1, batch_size=8)
+    from core.model import registry
+
+    history = registry.read_history(info)
+    assert len(history["loss"]) == 5 + 1  # the head's epochs, then the fine-tuning epoch
+    assert info.meta["metrics"]["test_accuracy"] >= 0.75
