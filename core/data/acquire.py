@@ -92,7 +92,8 @@ def download(url: str, target: Path, progress: Progress | None = None, min_bytes
                     progress(done, total)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         part.unlink(missing_ok=True)
-        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or "no answer"
+        reason = getattr(exc, "reason", None) or exc
+        reason = getattr(reason, "strerror", None) or (reason if isinstance(reason, str) else "no answer")
         host = url.split("/")[2]
         raise DataError(f"The download from {host} failed ({reason}); is the internet reachable?") from None
     size = part.stat().st_size
@@ -129,12 +130,18 @@ def _check_members(members: list[zipfile.ZipInfo], limits: ArchiveLimits) -> lis
         if total > limits.total_bytes:
             raise DataError(f"The archive unpacks to more than {limits.total_bytes / 1e9:.1f} GB, more than this "
                             "studio accepts. Nothing was unpacked.")
-        key = name.rstrip("/").lower()
-        if key in seen and seen[key] != member.is_dir():
-            raise DataError(f"The archive holds {name.rstrip('/')} both as a file and as a folder.")
-        seen[key] = member.is_dir()
+        _check_no_clash(name, member.is_dir(), seen)
         kept.append(member)
     return kept
+
+
+def _check_no_clash(name: str, is_dir: bool, seen: dict[str, bool]) -> None:
+    """Refuse a path used both as a file and as a folder, also when the folder is only implied by a longer path."""
+    parts = name.rstrip("/").split("/")
+    for depth in range(1, len(parts) + 1):
+        path, as_dir = "/".join(parts[:depth]), depth < len(parts) or is_dir
+        if seen.setdefault(path.lower(), as_dir) != as_dir:
+            raise DataError(f"The archive holds {path} both as a file and as a folder.")
 
 
 def unpack(archive: Path, destination: Path, progress: Progress | None = None,

@@ -13,6 +13,44 @@ from core.errors import DataError
 from tests.support import build_photo_folder
 
 
+def zip_bytes(members: dict) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, data in members.items():
+            bundle.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("members, limits, sentence", [
+    ({"a/bomb.jpg": b"\0" * (50 * 2 ** 20), "b/x.jpg": b"x"}, {}, "zip bomb"),
+    ({f"a/{i}.jpg": b"\0" * 2 ** 20 for i in range(6)} | {"b/x.jpg": b"x"}, {"total_bytes": 5 * 2 ** 20,
+                                                                            "ratio": 10 ** 6}, "more than"),
+    ({f"a/{i}.jpg": b"x" for i in range(30)} | {"b/x.jpg": b"x"}, {"members": 20}, "entries"),
+    ({"a/" + "n" * 300 + ".jpg": b"x", "b/x.jpg": b"x"}, {}, "longer than"),
+    ({"a/x.jpg": b"x", "a/x.jpg/inner.jpg": b"y", "b/y.jpg": b"y"}, {}, "both as a file and as a folder"),
+    ({"a/notes.jpg": b"not an image", "b/more.jpg": b"nor this"}, {}, "holds no image"),
+])
+def test_an_archive_over_a_limit_is_refused_and_leaves_nothing_behind(studio, members, limits, sentence):
+    with pytest.raises(DataError, match=sentence):
+        acquire.import_zip(zip_bytes(members), "refused", limits=acquire.ArchiveLimits(**limits))
+    custom = studio / "data" / "custom"
+    assert not custom.exists() or not any(custom.iterdir())
+
+
+def test_a_symlink_member_is_skipped(studio):
+    source = build_photo_folder(studio / "src", ["disc", "square"], per_class=3, broken=False)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for path in source.rglob("*.jpg"):
+            bundle.write(path, str(path.relative_to(source)))
+        link = zipfile.ZipInfo("disc/link.jpg")
+        link.external_attr = 0o120777 << 16  # a symlink pointing outside the archive
+        bundle.writestr(link, "/etc/passwd")
+    spec = acquire.import_zip(buffer.getvalue(), "linked")
+    assert not (studio / "data" / spec / "disc" / "link.jpg").exists()
+    assert (studio / "data" / spec / "disc" / "0.jpg").exists()
+
+
 @pytest.fixture
 def pets(studio, monkeypatch):
     root = build_photo_folder(studio / "PetImages", ["Cat", "Dog"])
