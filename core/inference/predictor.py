@@ -125,11 +125,10 @@ class Predictor:
         """Load a resolved registry model (`registry.resolve`)."""
         from core.model import registry
 
-        model = registry.load_keras_model(info.model_file)
-        kind = info.meta.get("kind") or ("digits" if model.input_shape[-1] == 1 else "photos")
-        names = info.meta.get("class_names") or [str(i) for i in range(model.output_shape[-1])]
-        return cls(model, names, kind, fast_single, crop=info.meta.get("crop") or 1.0,
-                   backbone=info.meta.get("backbone"))
+        model = registry.load_model(info)
+        meta = info.meta or registry.completed_meta(model, info.name, {})  # a loose .keras file has no meta
+        return cls(model, meta["class_names"], meta["kind"], fast_single, crop=meta.get("crop", 1.0),
+                   backbone=meta.get("backbone"))
 
     def outputs(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(class probabilities, ImageNet probabilities or None) for a batch."""

@@ -2,8 +2,12 @@
 
 A model folder is assembled in a hidden staging folder and renamed into place in one
 `os.rename`, after every file in it was fsynced: a crash mid-save leaves only a hidden
-folder, never a half model where the listing looks. Loading uses `safe_mode=True`; a
-broken folder is listed as unavailable with its reason.
+folder, never a half model where the listing looks. Replacing moves the old folder aside
+first (`.staging-old-<name>-<pid>`); if the saver dies between the two renames, the next
+listing puts the old model back, so a name never stays empty and the only copy is never
+deleted. `meta.json` is read through one schema (`core.model.meta`), loading uses
+`safe_mode=True` and checks the model against its meta; a broken folder is listed as
+unavailable with its reason.
 """
 from __future__ import annotations
 
@@ -21,12 +25,15 @@ from pathlib import Path
 from core import config
 from core.atomic import fsync_dir
 from core.errors import ModelError
+from core.model.meta import MetaError, validate_meta
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MODEL_FILE = "model.keras"
 META_FILE = "meta.json"
 HISTORY_FILE = "history.json"
 STAGING_PREFIX = ".staging-"
+OLD_PREFIX = f"{STAGING_PREFIX}old-"
+CONTAINS_CODE = "it contains code (a Lambda layer), which safe mode refuses to run"
 
 
 @dataclass
@@ -118,6 +125,10 @@ def save_model(model, name: str, meta: dict, history: dict | None = None, root: 
     if final.exists() and not replace:
         raise ModelError(f"A model called {name!r} already exists; pick another name.")
     try:
+        meta = validate_meta(completed_meta(model, name, meta))
+    except MetaError as exc:
+        raise ModelError(f"The model was not saved: its {exc}.") from None
+    try:
         root.mkdir(parents=True, exist_ok=True)
         _remove_stale_staging(root)
         staging = Path(tempfile.mkdtemp(dir=root, prefix=f"{STAGING_PREFIX}{name}-"))
@@ -130,15 +141,14 @@ def save_model(model, name: str, meta: dict, history: dict | None = None, root: 
         inference = keras.Model.from_config(model.get_config())
         inference.set_weights(model.get_weights())
         inference.save(staging / MODEL_FILE)
-        meta = {**meta, "name": name, "created": meta.get("created") or time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         (staging / META_FILE).write_text(json.dumps(meta, indent=2, default=_json_default))
         (staging / HISTORY_FILE).write_text(json.dumps(history or {}, default=_json_default))
         for item in staging.iterdir():
             with open(item, "rb") as handle:
                 os.fsync(handle.fileno())
         fsync_dir(staging)
-        if final.exists():  # replace: move the old one aside first, then swap
-            old = root / f"{STAGING_PREFIX}old-{name}-{os.getpid()}"
+        if final.exists():  # replace: move the old one aside first, then swap (see `recover`)
+            old = root / f"{OLD_PREFIX}{name}-{os.getpid()}"
             os.rename(final, old)
             os.rename(staging, final)
             shutil.rmtree(old, ignore_errors=True)
@@ -150,6 +160,15 @@ def save_model(model, name: str, meta: dict, history: dict | None = None, root: 
         raise ModelError(f"The model could not be saved ({exc.strerror or exc}); "
                          "the models already there are untouched.") from None
     return read_info(final)
+
+
+def completed_meta(model, name: str, meta: dict) -> dict:
+    """`meta` with what the model itself says filled in where the caller left it out."""
+    units = model.output_shape[-1]
+    shape = list(model.input_shape[1:])
+    return {"kind": "digits" if shape[-1] == 1 else "photos", "dataset": "?",
+            "class_names": [str(i) for i in range(units)], "input_shape": shape, **meta,
+            "name": name, "created": meta.get("created") or time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 
 def _json_default(value):
@@ -165,14 +184,53 @@ def _json_default(value):
 
 
 def _remove_stale_staging(root: Path, older_than: float = 3600) -> None:
-    """Staging folders left by a crash are removed once they are old enough not to be a save in progress."""
+    """Staging folders left by a crash are removed once they are old enough not to be a save in progress;
+    an old copy set aside by a replace is first put back if its name is empty (`recover`)."""
+    recover(root)
     now = time.time()
     for item in root.glob(f"{STAGING_PREFIX}*"):
         try:
-            if now - item.stat().st_mtime > older_than:
+            if now - item.stat().st_mtime > older_than and not _only_copy(root, item):
                 shutil.rmtree(item, ignore_errors=True)
         except OSError:
             continue
+
+
+def recover(root: Path) -> list[str]:
+    """Put back each model a replace set aside and then died before the new one took its name.
+
+    Returns the names restored. A folder whose saver is still alive is left alone: it is between its
+    two renames, a moment away from finishing."""
+    restored = []
+    for old in root.glob(f"{OLD_PREFIX}*"):
+        name, _, pid = old.name[len(OLD_PREFIX):].rpartition("-")
+        if not name or (root / name).exists() or _alive(pid):
+            continue
+        try:
+            os.rename(old, root / name)
+            restored.append(name)
+        except OSError:
+            continue
+    if restored:
+        fsync_dir(root)
+    return restored
+
+
+def _only_copy(root: Path, item: Path) -> bool:
+    name = item.name[len(OLD_PREFIX):].rpartition("-")[0] if item.name.startswith(OLD_PREFIX) else None
+    return bool(name) and not (root / name).exists()
+
+
+def _alive(pid: str) -> bool:
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def read_info(folder: Path) -> ModelInfo:
@@ -184,16 +242,29 @@ def read_info(folder: Path) -> ModelInfo:
         return ModelInfo(name, folder, {}, False, "meta.json is missing")
     except (OSError, ValueError) as exc:
         return ModelInfo(name, folder, {}, False, f"meta.json is unreadable ({exc})")
-    if not isinstance(meta, dict):
-        return ModelInfo(name, folder, {}, False, "meta.json is not an object")
+    try:
+        meta = validate_meta(meta)
+    except MetaError as exc:
+        return ModelInfo(name, folder, {}, False, str(exc))
     model_file = folder / MODEL_FILE
     if not model_file.is_file() or model_file.stat().st_size == 0:
         return ModelInfo(name, folder, meta, False, "model.keras is missing or empty")
+    problem = keras_file_problem(model_file)
+    return ModelInfo(name, folder, meta, not problem, problem)
+
+
+def keras_file_problem(path: Path) -> str:
+    """Why a `.keras` file cannot be offered, read from its config alone (no weights loaded), or ""."""
     import zipfile
 
-    if not zipfile.is_zipfile(model_file):
-        return ModelInfo(name, folder, meta, False, "model.keras is not a Keras file (not a zip archive)")
-    return ModelInfo(name, folder, meta)
+    try:
+        with zipfile.ZipFile(path) as bundle:
+            config_text = bundle.read("config.json").decode("utf-8", "replace")
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError):
+        return "model.keras is not a Keras file (not a zip archive with a model config)"
+    if '"__lambda__"' in config_text or '"class_name": "Lambda"' in config_text:
+        return CONTAINS_CODE
+    return ""
 
 
 def list_models(root: Path | None = None) -> list[ModelInfo]:
@@ -201,6 +272,7 @@ def list_models(root: Path | None = None) -> list[ModelInfo]:
     root = Path(root or config.models_dir())
     if not root.is_dir():
         return []
+    recover(root)
     infos = [read_info(p) for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
     return sorted(infos, key=lambda i: (i.name != "mnist", -_mtime(i.path)))
 
@@ -240,18 +312,40 @@ def load_keras_model(path: Path):
     except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad file
         text = str(exc)
         if "safe_mode" in text or "Lambda" in text:
-            reason = "it contains code (a Lambda layer), which safe mode refuses to run"
+            reason = CONTAINS_CODE
         elif "zip" in text.lower() or "truncated" in text.lower() or isinstance(exc, (EOFError, OSError)):
             reason = "the file is damaged or cut short"
         else:
-            reason = f"{type(exc).__name__}: {text.splitlines()[0][:160] if text else 'unknown error'}"
+            reason = text.splitlines()[0][:160] if text else "Keras gave no reason"
         raise ModelError(f"The model file {Path(path).name} cannot be loaded: {reason}.") from None
+
+
+def load_model(info: ModelInfo):
+    """The Keras model of a resolved `info`, refused with a sentence when it disagrees with its meta."""
+    model = load_keras_model(info.model_file)
+    if info.meta:
+        check_matches_meta(model, info)
+    return model
+
+
+def check_matches_meta(model, info: ModelInfo) -> None:
+    meta = info.meta
+    if isinstance(model.output, (list, tuple, dict)):
+        raise ModelError(f"The model {info.name!r} has {len(model.output)} outputs; the studio uses models with "
+                         "one output.")
+    shape = list(model.input_shape[1:])
+    if shape != meta["input_shape"]:
+        raise ModelError(f"The model {info.name!r} takes inputs of shape {tuple(shape)}, but its meta.json says "
+                         f"{tuple(meta['input_shape'])}; it was changed after saving.")
+    if model.output_shape[-1] != len(meta["class_names"]):
+        raise ModelError(f"The model {info.name!r} answers with {model.output_shape[-1]} classes, but its "
+                         f"meta.json names {len(meta['class_names'])}; it was changed after saving.")
 
 
 def load(name_or_path: str, root: Path | None = None):
     """(ModelInfo, keras model) for a registry name or path."""
     info = resolve(name_or_path, root)
-    return info, load_keras_model(info.model_file)
+    return info, load_model(info)
 
 
 def delete(name: str, root: Path | None = None) -> None:

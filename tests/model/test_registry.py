@@ -126,8 +126,8 @@ def slow_save(self, path, *args, **kwargs):
     open({marker!r}, "w").write("saving")
     time.sleep(60)  # killed here, mid-save
 keras.Model.save = slow_save
-inputs = keras.Input((4,))
-registry.save_model(keras.Model(inputs, keras.layers.Dense(2)(inputs)), "half", {{}})
+inputs = keras.Input((8, 8, 1))
+registry.save_model(keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(inputs))), "half", {{}})
 """
 
 
@@ -158,3 +158,55 @@ def test_bad_names_are_refused(studio):
 def test_meta_json_is_valid(studio):
     info = registry.save_model(tiny_model(), "m", {"metrics": {"test_accuracy": np.float32(0.25)}})
     assert json.loads((info.path / "meta.json").read_text())["metrics"]["test_accuracy"] == 0.25
+
+
+def test_each_kind_of_broken_model_is_marked_and_the_rest_stay_usable(studio):
+    from tests.support import BROKEN_META, REFUSED_AT_LOAD, break_models
+
+    registry.save_model(tiny_model(), "good", {"dataset": "mnist", "kind": "digits"})
+    break_models(registry.config.models_dir(), "good")
+    listing = {info.name: info for info in registry.list_models()}
+    for name, (_, word) in BROKEN_META.items():
+        assert not listing[name].available and word in listing[name].reason, (name, listing[name].reason)
+        with pytest.raises(ModelError, match="unavailable"):
+            registry.load(name)
+    assert not listing["lambda"].available and listing["lambda"].reason == registry.CONTAINS_CODE
+    for name, (_, word) in REFUSED_AT_LOAD.items():
+        with pytest.raises(ModelError, match=f"{word}.*changed after saving"):
+            registry.load(name)
+    info, model = registry.load("path-in-meta")  # a path in meta is never followed
+    assert info.model_file == info.path / "model.keras" and model.output_shape == (None, 10)
+    assert listing["good"].available and registry.load("good")[1].output_shape == (None, 10)
+
+
+def test_a_meta_that_fails_the_schema_is_never_written(studio):
+    with pytest.raises(ModelError, match="not saved.*class_names"):
+        registry.save_model(tiny_model(), "odd", {"class_names": ["only one"]})
+    assert registry.list_models() == []
+
+
+def replace_killed_between_renames(name: str, pid: int):
+    """What a replace leaves when its process dies after moving the old model aside."""
+    root = registry.config.models_dir()
+    os.rename(root / name, root / f"{registry.OLD_PREFIX}{name}-{pid}")
+
+
+dead_pid = 2**22 + 1  # above Linux's pid_max: never a live process
+
+
+def test_a_replace_killed_between_its_renames_gets_the_old_model_back(studio):
+    saved = registry.save_model(tiny_model(), "precious", {})
+    original = saved.model_file.read_bytes()
+    replace_killed_between_renames("precious", dead_pid)
+    assert [i.name for i in registry.list_models()] == ["precious"]
+    assert (registry.config.models_dir() / "precious" / "model.keras").read_bytes() == original
+
+
+def test_an_old_copy_is_left_alone_while_its_saver_lives_and_never_deleted_as_the_only_copy(studio):
+    registry.save_model(tiny_model(), "precious", {})
+    replace_killed_between_renames("precious", os.getpid())
+    assert registry.list_models() == []  # a save in progress, between its renames
+    old = next(registry.config.models_dir().glob(".staging-old-*"))
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    registry._remove_stale_staging(registry.config.models_dir())
+    assert old.is_dir()  # older than an hour, but the only copy of "precious"

@@ -125,3 +125,38 @@ def kaggle_csv(rows: int, labelled: bool = True) -> str:
         values = ([str(rng.integers(10))] if labelled else []) + [str(v) for v in rng.integers(0, 256, 784)]
         lines.append(",".join(values))
     return "\n".join(lines) + "\n"
+
+
+# Each way a model folder can be broken by hand, as copies of a good model: name -> (meta change, the word
+# its reason names). The listing marks these unavailable; the last two pass the schema and are refused at load.
+BROKEN_META = {
+    "metrics-in-words": ({"metrics": "very good"}, "metrics"),
+    "accuracy-as-text": ({"metrics": {"test_accuracy": "99%"}}, "test_accuracy"),
+    "one-class-name": ({"class_names": ["0"]}, "class_names"),
+    "class-names-text": ({"class_names": "0123456789"}, "class_names"),
+    "dataset-number": ({"dataset": 7}, "dataset"),
+}
+REFUSED_AT_LOAD = {
+    "other-shape": ({"input_shape": [32, 32, 1]}, "shape"),
+    "three-classes": ({"class_names": ["a", "b", "c"]}, "classes"),
+}
+
+
+def break_models(models: Path, good: str) -> None:
+    """Copies of the registry model `good`, each broken one way (BROKEN_META, REFUSED_AT_LOAD), one that
+    `safe_mode` refuses (`lambda`), and one whose meta names a path outside its folder (`path-in-meta`)."""
+    import json
+    import shutil
+
+    import keras
+
+    changes = {**BROKEN_META, **REFUSED_AT_LOAD, "path-in-meta": ({"model_file": "/etc/passwd"}, "")}
+    for name, (change, _) in changes.items():
+        shutil.copytree(models / good, models / name)
+        meta = json.loads((models / name / "meta.json").read_text())
+        (models / name / "meta.json").write_text(json.dumps({**meta, **change, "name": name}))
+    shutil.copytree(models / good, models / "lambda")
+    inputs = keras.Input((28, 28, 1))
+    doubled = keras.layers.Lambda(lambda x: x * 2)(inputs)
+    outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(doubled))
+    keras.Model(inputs, outputs).save(models / "lambda" / "model.keras")

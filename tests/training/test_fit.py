@@ -180,3 +180,17 @@ def test_bad_settings_are_refused_with_one_line_before_any_data_is_loaded(studio
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1 and "error" in json.loads(lines[0]), lines
     assert "Traceback" not in result.stderr
+
+
+def test_models_lists_every_broken_model_marked_and_exits_0(studio_with_model):
+    from tests.support import BROKEN_META, break_models
+
+    break_models(studio_with_model / "models", "tiny")
+    result = run_cli("models")
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    listing = {record["name"]: record for record in map(json.loads, result.stdout.splitlines())}
+    assert listing["tiny"]["available"] and listing["mnist"]["available"]
+    for name in [*BROKEN_META, "lambda"]:
+        assert not listing[name]["available"] and listing[name]["reason"], name
+    refused = run_cli("predict", "--model", "other-shape", str(studio_with_model / "missing.png"))
+    assert refused.returncode == 1 and "shape" in json.loads(refused.stdout)["error"]

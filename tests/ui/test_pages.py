@@ -225,3 +225,19 @@ def test_zip_upload_makes_a_dataset_for_eda_training_and_prediction(studio):
     app.run()
     no_problems(app)
     assert "Grad-CAM" in str([i.proto for i in app.get("image")])
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_works_beside_broken_models(studio_with_model, page):
+    from tests.support import BROKEN_META, break_models
+
+    break_models(studio_with_model / "models", "tiny")
+    app = open_page(page)
+    no_problems(app)
+    offered = app.sidebar.selectbox[1].options
+    assert "tiny" in [o.split(" · ")[0] for o in offered]
+    assert not {o.split(" · ")[0] for o in offered} & {*BROKEN_META, "lambda"}
+    if page == "pages/predict.py":
+        app.sidebar.selectbox[1].set_value("other-shape").run()
+        no_problems(app)
+        assert "changed after saving" in app.error[0].value
