@@ -61,7 +61,7 @@ def cmd_train(args) -> int:
             sink(event)
 
     try:
-        info = train(cfg, emit, should_stop)
+        info = train(cfg, emit, should_stop, run_id=Path(args.run_dir).name if args.run_dir else None)
     except StudioError as exc:
         emit({"type": "failed", "error": str(exc)})
         out({"error": str(exc)})

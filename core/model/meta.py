@@ -49,6 +49,7 @@ class ModelMeta(BaseModel):
     epochs_run: int | None = Field(None, ge=0)
     created: str | None = None
     training_command: str | None = None
+    run: str | None = None  # the background run that saved it
 
     @field_validator("class_names")
     @classmethod

@@ -98,8 +98,12 @@ def default_name(cfg: TrainConfig) -> str:
     return cfg.preset if cfg.preset.startswith(stem) else f"{stem}-{cfg.preset}"
 
 
-def train(cfg: TrainConfig, emit: Emit | None = None, should_stop: Callable[[], bool] | None = None):
+def train(cfg: TrainConfig, emit: Emit | None = None, should_stop: Callable[[], bool] | None = None,
+          run_id: str | None = None):
     """Train, evaluate on the test split, save. Returns the saved ModelInfo, or None when cancelled.
+
+    `run_id`, the background run doing this, is recorded in the model's meta: a run that dies after the
+    save is still known to have made the model (`runs.load_run`).
 
     Everything that can be refused (settings, the model name) is refused before any data is loaded."""
     import keras
@@ -142,7 +146,7 @@ def train(cfg: TrainConfig, emit: Emit | None = None, should_stop: Callable[[], 
         else:
             report = evaluation.evaluate_model(model, data, preset.image_size, preset.crop)
         seconds = time.time() - started
-        meta = describe(cfg, data, model, report, history, seconds, len(train_split))
+        meta = describe(cfg, data, model, report, history, seconds, len(train_split)) | {"run": run_id}
         emit({"type": "status", "message": f"Saving {name}"})
         info = registry.save_model(model, name, meta, history, replace=cfg.replace)
     emit({"type": "done", "model": info.name, "test_accuracy": report["accuracy"], "test_loss": report["loss"],

@@ -35,6 +35,13 @@ def test_a_run_goes_in_the_background_and_finishes(studio):
     assert done.model and registry.resolve(done.model).available
     kinds = [e["type"] for e in done.events]
     assert "start" in kinds and "epoch" in kinds and kinds[-1] == "done"
+    # Killed after the save, before its last event: the run still reports the model it saved.
+    wait_for(lambda: not jobs._alive(done.dir), timeout=30)
+    events = (done.dir / jobs.EVENTS).read_text().splitlines()
+    (done.dir / jobs.EVENTS).write_text("\n".join(events[:-1]) + "\n")
+    again = jobs.get_run(run.id)
+    assert again.status == "done" and again.model == done.model
+    assert again.events[-1]["test_accuracy"] == registry.resolve(done.model).accuracy
 
 
 def test_a_second_run_is_refused_while_one_is_going(studio):
