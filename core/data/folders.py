@@ -183,10 +183,12 @@ def _write_index(path: Path, index: FolderIndex) -> None:
 
 
 def split_index(index: FolderIndex, val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = config.SEED):
-    """A stratified train/validation/test split with a fixed seed: three lists of entries."""
-    from core.data.splits import stratified_split
+    """A stratified train/validation/test split with a fixed seed: three lists of entries, each holding
+    every class (a class too small for that is refused with its name)."""
+    from core.data.splits import check_class_sizes, stratified_split
 
     entries = index.entries
+    check_class_sizes(index.class_names, [e.label for e in entries])
     rest, test = stratified_split(entries, [e.label for e in entries], test_fraction, seed)
     train, val = stratified_split(rest, [e.label for e in rest], val_fraction / (1 - test_fraction), seed)
     return train, val, test

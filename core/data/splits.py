@@ -1,26 +1,49 @@
-"""Seeded splits that stratify by class whenever the class counts allow it."""
+"""Seeded splits held out class by class: every class with two members or more keeps at least one on each side."""
 from __future__ import annotations
-
-from collections import Counter
 
 import numpy as np
 
 from core import config
+from core.errors import DataError
+
+MIN_PER_CLASS = 3  # one image each to train, validate and test
 
 
 def stratified_split(items, labels, fraction: float, seed: int = config.SEED):
-    """(rest, held_out) for arrays or lists, keeping class proportions when every class has two members or more.
+    """(rest, held_out) for arrays or lists: `fraction` of each class is held out, at least one of each class
+    with two members or more, never all of it. Both sides come out in a seeded random order.
 
     `items` may be a tuple of parallel sequences; each is split the same way.
     """
-    from sklearn.model_selection import train_test_split
-
     labels = np.asarray(labels)
-    counts = Counter(labels.tolist())
-    held = max(1, int(round(fraction * len(labels))))
-    can_stratify = min(counts.values()) >= 2 and held >= len(counts) and len(labels) - held >= len(counts)
-    stratify = labels if can_stratify else None
+    rng = np.random.default_rng(seed)
+    held = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        if len(members) >= 2:
+            count = min(len(members) - 1, max(1, round(fraction * len(members))))
+            held.extend(rng.choice(members, count, replace=False).tolist())
+    held_mask = np.zeros(len(labels), bool)
+    held_mask[held] = True
+    rest_order = rng.permutation(np.flatnonzero(~held_mask))
+    held_order = rng.permutation(np.flatnonzero(held_mask))
     sequences = items if isinstance(items, tuple) else (items,)
-    parts = train_test_split(*sequences, test_size=held, stratify=stratify, random_state=seed)
-    rest, held_out = parts[0::2], parts[1::2]
+    rest = tuple(_take(sequence, rest_order) for sequence in sequences)
+    held_out = tuple(_take(sequence, held_order) for sequence in sequences)
     return (rest, held_out) if isinstance(items, tuple) else (rest[0], held_out[0])
+
+
+def _take(sequence, order: np.ndarray):
+    if isinstance(sequence, np.ndarray):
+        return sequence[order]
+    return [sequence[i] for i in order]
+
+
+def check_class_sizes(class_names: list[str], labels) -> None:
+    """Refuse, with the class named, a dataset in which a class cannot give one image to each split."""
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(class_names))
+    for name, count in zip(class_names, counts):
+        if count < MIN_PER_CLASS:
+            raise DataError(f"The class {name!r} has {count} usable image{'s' if count != 1 else ''}; each class "
+                            f"needs at least {MIN_PER_CLASS} (one each to train, validate and test). Add images "
+                            "to it or remove the class.")

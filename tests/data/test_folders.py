@@ -172,3 +172,26 @@ def test_fetch_checks_the_size(studio, local_server):
 def test_unreachable_server_is_one_sentence_saying_where_to_put_the_folder(studio, local_server):
     with pytest.raises(DataError, match="download .* failed.*PETIMAGES_DIR"):
         acquire.fetch("petimages", url=f"{local_server}/missing.zip")
+
+
+def test_every_class_gets_a_validation_and_a_test_image_even_when_small(tmp_path):
+    from tests.support import build_photo_folder
+
+    root = build_photo_folder(tmp_path / "lopsided", ["big", "small"], per_class=40, broken=False)
+    for extra in sorted((root / "small").iterdir())[3:]:
+        extra.unlink()  # 40 against 3
+    train, val, test = folders.split_index(folders.scan_folder(root))
+    for part in (train, val, test):
+        assert {e.label for e in part} == {0, 1}
+    assert len(train) + len(val) + len(test) == 43
+
+
+@pytest.mark.parametrize("kept", [0, 1, 2])
+def test_a_class_with_fewer_than_three_images_is_refused_by_name(tmp_path, kept):
+    from tests.support import build_photo_folder
+
+    root = build_photo_folder(tmp_path / f"tiny{kept}", ["plenty", "scarce"], per_class=10, broken=False)
+    for extra in sorted((root / "scarce").iterdir())[kept:]:
+        extra.unlink()
+    with pytest.raises(DataError, match=f"'scarce' has {kept} usable image.*at least 3"):
+        folders.split_index(folders.scan_folder(root))
