@@ -68,7 +68,8 @@ def cmd_train(args) -> int:
         return 1
     except Exception as exc:  # noqa: BLE001 - a run must always end with an event, not a silent death
         traceback.print_exc(file=sys.stderr) if args.run_dir else None
-        message = f"Training failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "an unexpected error (see output.log)"
+        message = f"Training failed: {reason}"
         emit({"type": "failed", "error": message})
         out({"error": message})
         return 1

@@ -19,7 +19,7 @@ from core.errors import ImageError
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_PIXELS = 80_000_000  # an 8000x8000 photo fits; a 40000x40000 "bomb" header does not
-WORK_SIDE = 2048  # big photos are reduced to about this while decoding (JPEG draft mode)
+WORK_SIDE = 2048  # big photos are reduced to about this while decoding (JPEG draft mode, or Image.reduce)
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
@@ -39,9 +39,12 @@ _DECODE_ERRORS = (
 )
 
 
-def decode_image(data: bytes) -> Image.Image:
+def decode_image(data: bytes, max_side: int = WORK_SIDE) -> Image.Image:
     """Decode bytes into an RGB or RGBA image, EXIF orientation applied, first frame of an animation.
 
+    A photo larger than `max_side` comes out between `max_side` and twice that: a JPEG is decoded
+    straight at 1/2 to 1/8 scale (draft mode), so its full-resolution pixels never exist in memory;
+    other formats are reduced by a whole factor right after decoding.
     Raises ImageError with a human sentence for anything that is not a usable image.
     """
     if not data:
@@ -60,10 +63,13 @@ def decode_image(data: bytes) -> Image.Image:
                     f"The image declares {width}×{height} pixels, more than this studio accepts "
                     f"({MAX_PIXELS // 1_000_000} megapixels)."
                 )
-            if image.format == "JPEG" and max(width, height) > 2 * WORK_SIDE:
-                image.draft("RGB", (WORK_SIDE, WORK_SIDE))  # decode at 1/2..1/8 scale: fast and small
+            if image.format == "JPEG" and max(width, height) >= 2 * max_side:
+                image.draft(None, (max_side, max_side))  # decode at 1/2..1/8 scale: fast and small
             image.seek(0)
             image.load()
+            factor = max(image.size) // max_side
+            if factor >= 2:
+                image = image.reduce(factor)
             image = ImageOps.exif_transpose(image)
             return _to_rgb_or_rgba(image)
     except ImageError:
@@ -73,8 +79,8 @@ def decode_image(data: bytes) -> Image.Image:
                          "studio accepts.") from None
     except UnidentifiedImageError:
         raise ImageError("The file is not an image this studio can read (PNG, JPEG, GIF, BMP, WebP, TIFF).") from None
-    except _DECODE_ERRORS as exc:
-        raise ImageError(f"The image is damaged or cut short and cannot be decoded ({type(exc).__name__}).") from None
+    except _DECODE_ERRORS:
+        raise ImageError("The image is damaged or cut short and cannot be decoded.") from None
 
 
 def _to_rgb_or_rgba(image: Image.Image) -> Image.Image:

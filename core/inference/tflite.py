@@ -24,7 +24,8 @@ def tflite_bytes(model) -> bytes:
         try:
             return tf.lite.TFLiteConverter.from_keras_model(model).convert()
         except Exception as exc:  # noqa: BLE001 - the converter raises many kinds
-            raise ModelError(f"The model could not be converted to TFLite ({type(exc).__name__}).") from None
+            first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else "the converter gave no reason"
+            raise ModelError(f"The model could not be converted to TFLite: {first}.") from None
 
 
 class LiteRunner:

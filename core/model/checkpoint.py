@@ -96,9 +96,9 @@ def _load_one(handle, storages: dict | None = None):
         return RestrictedUnpickler(handle, storages).load()
     except ModelError:
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
-        raise ModelError(f"The checkpoint is not a readable PyTorch weights file ({exc.__class__.__name__.lower()}).") \
-            from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError):
+        raise ModelError("The checkpoint is not a readable PyTorch weights file (it is damaged, cut short or "
+                         "of another kind).") from None
 
 
 def read_legacy_checkpoint(data: bytes) -> dict[str, np.ndarray]:

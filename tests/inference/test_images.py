@@ -1,4 +1,8 @@
 """Safe decoding: every bad input is one ImageError sentence, quickly, and odd-but-valid images decode."""
+import io
+import re
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -8,7 +12,7 @@ from hypothesis import strategies as st
 
 from core.errors import ImageError, NoDigitError, StudioError
 from core.images import decode_image, photo_array
-from tests.support import badfiles
+from tests.support import ROOT, badfiles
 
 
 @pytest.mark.parametrize("name, message", [
@@ -20,9 +24,10 @@ from tests.support import badfiles
 ])
 def test_bad_bytes_are_refused_with_a_sentence(name, message):
     started = time.perf_counter()
-    with pytest.raises(ImageError, match=message):
+    with pytest.raises(ImageError, match=message) as refused:
         decode_image(badfiles.BAD[name]())
     assert time.perf_counter() - started < 2
+    assert not re.search(r"\(\w*(Error|Exception)\)", str(refused.value)), "an exception's name in the sentence"
 
 
 def test_animated_gif_uses_the_first_frame():
@@ -60,6 +65,34 @@ def test_a_valid_8000px_photo_is_downscaled_quickly():
     assert time.perf_counter() - started < 3
     assert max(image.size) <= 4096
     assert photo_array(image, (128, 128)).shape == (128, 128, 3)
+
+
+PEAK_DURING_DECODE = """
+import resource, sys
+from core.images import decode_image
+data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+image = decode_image(data, max_side=int(sys.argv[2]))
+print(max(image.size), (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+@pytest.mark.parametrize("kind", ["JPEG", "PNG"])
+def test_a_huge_photo_is_decoded_at_reduced_size(tmp_path, kind):
+    """8900x8900 RGB is 238 MB; a JPEG is decoded at 1/8 scale and never needs it (a PNG must decode fully)."""
+    from PIL import Image
+
+    path = tmp_path / f"huge.{kind.lower()}"
+    if kind == "JPEG":
+        path.write_bytes(badfiles.big_photo(8900))
+    else:
+        Image.open(io.BytesIO(badfiles.big_photo(6000))).save(path, optimize=False)
+    result = subprocess.run([sys.executable, "-c", PEAK_DURING_DECODE, str(path), "1024"], capture_output=True,
+                            text=True, cwd=ROOT, check=True)
+    side, peak_mb = map(int, result.stdout.split())
+    assert 1024 <= side < 2048
+    if kind == "JPEG":
+        assert peak_mb < 40, f"decoding took {peak_mb} MB more"
 
 
 def test_one_pixel_image_is_a_photo_but_not_a_digit():
