@@ -1,8 +1,10 @@
 """CNN Studio: the dashboard's entry point. Page config, navigation, and the sidebar every page shares."""
 import streamlit as st
 
+from core.runtime import return_large_blocks_promptly
 from ui import run_page, sidebar
 
+return_large_blocks_promptly()  # a server that took large uploads gives the memory back (once per process)
 st.set_page_config(page_title="CNN Studio", page_icon="🧠", layout="wide", initial_sidebar_state="expanded")
 
 PAGES = [

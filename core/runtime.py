@@ -1,9 +1,13 @@
-"""TensorFlow's start-up, kept quiet: a newcomer reads oneDNN and cuInit notices as failures.
+"""The process itself: TensorFlow's start-up kept quiet, and freed memory handed back to the system.
 
-`STUDIO_VERBOSE=1` (or the command line's `--verbose`) brings them back.
+A newcomer reads oneDNN and cuInit notices as failures; `STUDIO_VERBOSE=1` (or the command line's
+`--verbose`) brings them back.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import os
 import sys
 
@@ -28,3 +32,24 @@ def import_tensorflow_quietly() -> None:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter numbers (malloc.h)
+LARGE_BLOCK = 1 << 20
+
+
+@functools.cache
+def return_large_blocks_promptly() -> bool:
+    """Make glibc give every block of 1 MB or more straight back to the system when it is freed.
+
+    By default glibc raises that threshold each time a large block is freed (up to 32 MB), after which
+    uploads, decoded photos and request bodies land in per-thread arenas it keeps: a server that
+    took eight large photos would hold gigabytes it no longer uses. Once per process; glibc only."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return False
+    if libc is None or not hasattr(libc, "mallopt"):
+        return False
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK))

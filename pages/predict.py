@@ -8,6 +8,8 @@ from core.model import registry
 from ui import charts, resources, selected_model, use_shell
 from ui.widgets import clear_button, drawing_canvas, enlarge, widget_key
 
+UPLOAD_SIDE = 1024  # uploads are decoded at 1024–2048 px: plenty for any model here, light for the server
+
 use_shell()
 st.title("Predict")
 
@@ -80,7 +82,7 @@ def uploads() -> None:
     pictures, problems = [], []
     for upload in files:
         try:
-            pictures.append((upload.name, decode_image(upload.getvalue())))
+            pictures.append((upload.name, decode_image(upload.getvalue(), max_side=UPLOAD_SIDE)))
         except StudioError as exc:
             problems.append(f"**{upload.name}**: {exc}")
     for problem in problems:

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from core.data import specs
+from core.data.acquire import slug
 from core.errors import StudioError
 from core.model.presets import PRESETS, presets_for
 from core.training import runs
@@ -41,14 +42,18 @@ with st.form(f"train_settings_{preset_name}"):
                             help="  \n".join(f"**{name}** {what}." for name, what in SCHEDULES.items()))
         limit = st.number_input("Use at most this many training samples (0 = all)", 0, 1_000_000, 0, step=1000)
         fine_tune = st.number_input("Fine-tuning epochs (transfer preset)", 0, 20, 0)
-        name = st.text_input("Model name (optional)", placeholder="generated from dataset, preset and time")
+        name = st.text_input("Model name (optional)", placeholder="generated from dataset, preset and time",
+                             help="Any words: \"my first model\" is saved as my-first-model.")
+        replace = st.checkbox("Replace the model of that name if there is one",
+                              help="Without this, a name that is taken is refused before training starts, so "
+                                   "no model is ever replaced by accident.")
     started = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
 
 if started:
     cfg = TrainConfig(dataset=spec, preset=preset_name, epochs=epochs, dropout=dropout, batch_size=batch_size,
                       learning_rate=learning_rate, augment=augment, batch_norm=batch_norm, early_stopping=patience,
                       width=width, lr_schedule=schedule, limit=limit or None, fine_tune_epochs=fine_tune,
-                      name=name.strip() or None)
+                      name=slug(name) if name.strip() else None, replace=replace)
     try:
         run = runs.start_run(cfg.resolved().validate())
         st.session_state["watch_run"] = run.id

@@ -73,7 +73,8 @@ def check_can_save(name: str, root: Path | None = None, replace: bool = False) -
     if (root / name).exists() and not replace:
         shipped = " It is one of the models that ship with the studio." if name in SHIPPED else ""
         raise ModelError(f"A model called {name!r} already exists.{shipped} Choose another name, or ask to "
-                         "replace it (--replace on the command line).")
+                         "replace it (--replace on the command line, \"Replace the model of that name\" on the "
+                         "Train page).")
 
 
 @contextmanager

@@ -194,3 +194,14 @@ def test_models_lists_every_broken_model_marked_and_exits_0(studio_with_model):
         assert not listing[name]["available"] and listing[name]["reason"], name
     refused = run_cli("predict", "--model", "other-shape", str(studio_with_model / "missing.png"))
     assert refused.returncode == 1 and "shape" in json.loads(refused.stdout)["error"]
+
+
+def test_a_taken_name_is_refused_at_once_and_the_model_stays_byte_identical(studio_with_model):
+    shipped = studio_with_model / "models" / "mnist"
+    before = {p.name: p.read_bytes() for p in shipped.iterdir()}
+    started = time.perf_counter()
+    refused = run_cli("train", "--dataset", "mnist", "--preset", "mnist-seed", "--epochs", "1", "--name", "mnist")
+    assert time.perf_counter() - started < 15
+    assert refused.returncode == 1 and "already exists" in json.loads(refused.stdout)["error"]
+    assert "ship with the studio" in json.loads(refused.stdout)["error"]
+    assert {p.name: p.read_bytes() for p in shipped.iterdir()} == before

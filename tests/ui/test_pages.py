@@ -173,11 +173,14 @@ def start_training(app: AppTest, limit: int) -> None:
 
 def test_training_page_runs_a_job_to_completion(studio):
     app = open_page("pages/train.py")
+    by_label(app.text_input, "Model name").set_value("my first model")
     start_training(app, 300)
     assert not app.error, [e.value for e in app.error]
     wait_for_finish(app)
-    assert any("Finished" in s.value for s in app.success), [e.value for e in app.error]
+    assert any("Finished: model **my-first-model**" in s.value for s in app.success), [e.value for e in app.error]
     assert app.dataframe[0].value["status"].tolist() == ["done"]
+    start_training(app, 300)  # the same name again, without asking to replace it
+    assert "already exists" in app.error[0].value and "Replace the model of that name" in app.error[0].value
     app.switch_page("pages/evaluate.py")
     app.run()
     no_problems(app)
