@@ -197,16 +197,25 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: Emit, shou
           "train_samples": len(train_split), "val_samples": len(val_split), "config": asdict(cfg)})
     # bfloat16 compute with float32 weights: about twice the throughput on CPUs with native bf16.
     keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "mixed" else "float32")
+    weights = class_weights(train_split.y, num_classes)
     try:
         with strategy.scope():
             model = build_model(preset, num_classes, knobs)
             _compile(model, cfg, steps)
-        result = model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0,
-                           shuffle=False, class_weight=class_weights(train_split.y, num_classes))
-        history = {k: [float(v) for v in values] for k, values in result.history.items()}
+            model.optimizer.build(model.trainable_variables)  # its slots exist before any replica runs
+        if cfg.strategy == "multiworker":  # Keras' fit() cannot run under this strategy (see distributed.py)
+            from core.training.distributed import fit_loop
+
+            history = fit_loop(model, strategy, train_ds, val_ds, len(train_split), cfg.batch_size, cfg.epochs,
+                               callbacks, weights)
+        else:
+            result = model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0,
+                               shuffle=False, class_weight=weights)
+            history = {k: [float(v) for v in values] for k, values in result.history.items()}
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    if precision == "mixed":  # the saved model computes in float32: portable, and exact to evaluate
+    if precision == "mixed" or cfg.strategy == "multiworker":
+        # The saved model computes in float32 and lives outside any strategy: portable, and exact to evaluate.
         model = float32_twin(model, preset, num_classes, knobs)
     return model, history, cancel.cancelled
 

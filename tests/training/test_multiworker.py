@@ -4,14 +4,10 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from tests.support import ROOT
 from tests.support.browser import free_port
 
 
-@pytest.mark.xfail(strict=True, reason="Keras 3.15's fit() fails under MultiWorkerMirroredStrategy in its symbolic "
-                   "build (strategy.reduce on a PerReplica batch); the workers connect and load data, then stop there")
 def test_two_workers_train_and_the_chief_saves_a_model_as_good_as_a_plain_run(studio):
     ports = [free_port(), free_port()]
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
