@@ -20,9 +20,28 @@ def widget_key(name: str) -> str:
 
 def clear_button(name: str, label: str) -> None:
     def renew():  # runs before the rerun, so the widget is empty wherever the button sits
+        release_uploads(st.session_state.get(widget_key(name)))
         st.session_state[f"{name}_generation"] = st.session_state.get(f"{name}_generation", 0) + 1
 
     st.button(label, icon=":material/ink_eraser:", key=f"clear_{name}", on_click=renew)
+
+
+def release_uploads(files) -> None:
+    """Drop uploaded files from the server's memory now, not when the session ends.
+
+    An uploader that is replaced by a fresh one (`clear_button`) leaves its files in Streamlit's
+    upload store for the rest of the session: eight large photos would stay there, twice over
+    after a second batch."""
+    from streamlit.runtime import exists, get_instance
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    if not files or context is None or not exists():
+        return
+    store = get_instance().uploaded_file_mgr
+    for upload in files if isinstance(files, list) else [files]:
+        if hasattr(upload, "file_id"):
+            store.remove_file(context.session_id, upload.file_id)
 
 
 def drawing_canvas(name: str, width: int, height: int, stroke: int):

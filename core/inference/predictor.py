@@ -133,8 +133,12 @@ class Predictor:
     def outputs(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(class probabilities, ImageNet probabilities or None) for a batch."""
         batch = np.asarray(batch, dtype=np.float32)
-        result = self._single(batch) if self._single is not None and len(batch) == 1 else self._forward(batch)
-        result = np.asarray(result)
+        if self._single is not None and len(batch) <= FEW:
+            # A few pictures go one by one through the TFLite interpreter: as fast, and TensorFlow never
+            # sees a new batch size, each of which would grow its caches for good.
+            result = np.concatenate([np.asarray(self._single(batch[i:i + 1])) for i in range(len(batch))])
+        else:
+            result = np.asarray(self._forward(batch))
         if self.serving is self.model:
             return result, None
         classes = len(self.class_names)
@@ -223,6 +227,7 @@ class Predictor:
 
 
 BATCH = 64
+FEW = 16  # up to this many pictures, a fast-single predictor answers one by one (see `outputs`)
 
 
 def with_imagenet_head(model):
