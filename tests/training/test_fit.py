@@ -205,3 +205,19 @@ def test_a_taken_name_is_refused_at_once_and_the_model_stays_byte_identical(stud
     assert refused.returncode == 1 and "already exists" in json.loads(refused.stdout)["error"]
     assert "ship with the studio" in json.loads(refused.stdout)["error"]
     assert {p.name: p.read_bytes() for p in shipped.iterdir()} == before
+
+
+@pytest.mark.parametrize("preset", ["catsdogs-seed", "catsdogs-xception-small"])
+def test_from_scratch_photo_presets_learn_from_40_images_a_class(studio, preset):
+    """With Keras' batch norm momentum (0.99) both ended at exactly 50%: one class for everything."""
+    root = build_photo_folder(studio / "data" / "shapes", ["disc", "square"], per_class=40, broken=False)
+    info = train(TrainConfig(dataset=str(root), preset=preset, epochs=3, batch_size=16, name="small"))
+    assert info.meta["metrics"]["val_accuracy"] >= 0.8 and info.meta["metrics"]["test_accuracy"] >= 0.8
+
+
+def test_batch_norm_momentum_fits_the_length_of_the_run():
+    from core.training.fit import batch_norm_momentum
+
+    assert batch_norm_momentum(9) == 0.5  # a tiny run: the average forgets its start at once
+    assert 0.9 < batch_norm_momentum(100) < 0.99
+    assert batch_norm_momentum(1266) == 0.99  # MNIST, 3 epochs: Keras' default
