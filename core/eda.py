@@ -19,14 +19,24 @@ def digit_summary(dataset) -> dict:
 
 
 def label_counts(dataset):
-    """A tidy frame of class counts per split (train includes validation: it is all training data)."""
+    """A tidy frame of class counts per split: train, validation and test."""
     import pandas as pd
 
     rows = []
-    for split_name, labels in (("train", np.concatenate([dataset.train.y, dataset.val.y])), ("test", dataset.test.y)):
-        counts = np.bincount(labels, minlength=len(dataset.class_names))
+    for split_name, split in (("train", dataset.train), ("validation", dataset.val), ("test", dataset.test)):
+        counts = np.bincount(split.y, minlength=len(dataset.class_names))
         rows += [{"class": name, "split": split_name, "count": int(c)} for name, c in zip(dataset.class_names, counts)]
     return pd.DataFrame(rows)
+
+
+IMBALANCED = 2.0  # past this ratio of largest to smallest class, training weighs classes by default
+
+
+def imbalance(dataset) -> float:
+    """How many times the largest class outnumbers the smallest, over all splits (inf with an empty class)."""
+    counts = np.bincount(np.concatenate([dataset.train.y, dataset.val.y, dataset.test.y]),
+                         minlength=len(dataset.class_names))
+    return float(counts.max() / counts.min()) if counts.min() else float("inf")
 
 
 def samples_per_class(x: np.ndarray, y: np.ndarray, per_class: int, seed: int) -> dict[int, np.ndarray]:

@@ -1,9 +1,32 @@
-"""Metrics with scikit-learn: accuracy, loss, confusion matrix, report, misclassified samples, ROC/AUC."""
+"""Metrics with scikit-learn: accuracy with its confidence interval, loss, confusion matrix, report,
+misclassified samples, ROC/AUC; and the accuracy a model would get by always guessing one class."""
 from __future__ import annotations
 
 import numpy as np
 
 BATCH = 256
+SMALL_TEST = 50  # under this many test images, an accuracy says little: the page warns
+NEAR_CHANCE = 0.05  # a validation accuracy within 5 points of always guessing one class has learned nothing
+
+
+def chance_accuracy(labels) -> float:
+    """The accuracy of always answering the most common class."""
+    counts = np.bincount(np.asarray(labels, dtype=np.int64))
+    return float(counts.max() / counts.sum()) if counts.sum() else 0.0
+
+
+def near_chance(accuracy: float | None, labels) -> bool:
+    return accuracy is not None and accuracy < chance_accuracy(labels) + NEAR_CHANCE
+
+
+def accuracy_interval(correct: int, total: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson's interval for an accuracy: honest for small test sets and for accuracies near 0 or 1."""
+    from scipy.stats import binomtest
+
+    if total == 0:
+        return 0.0, 1.0
+    interval = binomtest(int(correct), int(total)).proportion_ci(confidence, method="wilson")
+    return float(interval.low), float(interval.high)
 
 
 def predict_probabilities(model, dataset, split, image_size, crop: float = 1.0) -> np.ndarray:
@@ -31,6 +54,7 @@ def metrics_from_probabilities(y_true: np.ndarray, probabilities: np.ndarray, cl
     wrong = np.flatnonzero(predicted != y_true)
     result = {
         "accuracy": float(metrics.accuracy_score(y_true, predicted)),
+        "accuracy_interval": accuracy_interval(int((predicted == y_true).sum()), len(y_true)),
         "loss": float(metrics.log_loss(y_true, np.clip(probabilities, 1e-7, 1), labels=labels)),
         "samples": len(y_true),
         "confusion_matrix": confusion.tolist(),

@@ -7,24 +7,32 @@ from core import eda
 from core.data import acquire, specs
 from core.errors import StudioError
 from ui import charts, resources, use_shell
+from ui.dataset_builder import dataset_builder
+from ui.widgets import explain_unavailable
 
 use_shell()
 st.title("Explore data")
 
-with st.expander("Add a dataset of your own classes (a zip with one folder per class)"):
+with st.expander("Build a dataset of your own classes: upload images or use the webcam", icon=":material/add_a_photo:"):
+    dataset_builder()
+
+with st.expander("Import a dataset from a zip with one folder per class", icon=":material/folder_zip:"):
     with st.form("import_zip", clear_on_submit=True):
         upload = st.file_uploader("Zip of class folders", type=["zip"])
         name = st.text_input("Dataset name", placeholder="for example flowers")
-        if st.form_submit_button("Import", icon=":material/upload:") and upload is not None:
-            try:
-                with st.status("Unpacking and checking every image…") as status:
-                    spec = acquire.import_zip(upload.getvalue(), name or upload.name.rsplit(".", 1)[0])
-                    resources.dataset(spec)
-                    status.update(label="Imported", state="complete")
-                st.session_state["pending_dataset"] = spec
-                st.rerun()
-            except StudioError as exc:
-                st.error(str(exc))
+        if st.form_submit_button("Import", icon=":material/upload:"):
+            if upload is None:
+                st.error("Choose a zip file first: one folder per class, with the images inside.")
+            else:
+                try:
+                    with st.status("Unpacking and checking every image…") as status:
+                        spec = acquire.import_zip(upload.getvalue(), name or upload.name.rsplit(".", 1)[0])
+                        resources.dataset(spec)
+                        status.update(label="Imported", state="complete")
+                    st.session_state["pending_dataset"] = spec
+                    st.rerun()
+                except StudioError as exc:
+                    st.error(str(exc))
 
 spec = st.session_state.get("dataset", "mnist")
 st.caption(f"Dataset: **{specs.describe_spec(spec)}** (change it in the sidebar)")
@@ -32,7 +40,7 @@ with st.status(f"Loading {specs.describe_spec(spec)}…", expanded=False) as sta
     data, problem = resources.try_dataset(spec)
     status.update(label="Loaded" if data else "Not available", state="complete" if data else "error")
 if data is None:
-    st.warning(problem)
+    explain_unavailable(spec, problem)
     st.stop()
 
 if data.kind == "digits":
@@ -86,6 +94,13 @@ else:
 
     st.subheader("Class counts")
     st.plotly_chart(charts.label_distribution(counts), width="stretch")
+    ratio = eda.imbalance(data)
+    if ratio > eda.IMBALANCED:
+        st.warning(f"The largest class has {ratio:.1f}× as many images as the smallest. Training weighs the "
+                   "classes so that the small one counts as much (**Class weights** on the Train page, on by "
+                   "default here); more images of the small class help more.")
+    else:
+        st.caption(f"Balanced: the largest class has {ratio:.1f}× as many images as the smallest.")
 
     st.subheader("Cleaning report")
     if report["skipped"]:

@@ -2,8 +2,9 @@
 import numpy as np
 import streamlit as st
 
-from core.data import kaggle
+from core.data import kaggle, specs
 from core.errors import StudioError
+from core.evaluation import SMALL_TEST
 from core.images import read_image_file, thumbnail_rgb
 from core.model import registry
 from ui import charts, resources, selected_model, use_shell
@@ -25,14 +26,20 @@ except StudioError as exc:
 
 meta = info.meta
 st.caption(f"Model **{info.name}** · preset {meta.get('preset', '?')} · dataset "
-           f"{meta.get('dataset', '?')} · {result['samples']:,} test samples")
+           f"{specs.describe_spec(meta['dataset'])} · {result['samples']:,} test samples")
 
+low, high = result["accuracy_interval"]
 columns = st.columns(4)
-columns[0].metric("Test accuracy", f"{result['accuracy']:.2%}")
+columns[0].metric("Test accuracy", f"{result['accuracy']:.2%}", help="The share of test images answered right.")
+columns[0].caption(f"95% confidence interval {low:.1%} – {high:.1%} (Wilson)")
 columns[1].metric("Test loss", f"{result['loss']:.4f}")
 columns[2].metric("Errors", f"{len(result['misclassified']):,}")
 columns[3].metric("AUC" if "auc" in result else "Classes", f"{result['auc']:.4f}" if "auc" in result
                   else len(data.class_names))
+
+if result["samples"] < SMALL_TEST:
+    st.warning(f"The test split has only {result['samples']} images, so this accuracy is a rough guide: the true "
+               f"accuracy could be anywhere from {low:.0%} to {high:.0%}. More images per class narrow it.")
 
 left, right = st.columns([3, 2])
 with left:

@@ -2,9 +2,11 @@
 import pandas as pd
 import streamlit as st
 
-from core.data import acquire, specs
+from core.data import specs
 from core.errors import StudioError
+from core.model import registry
 from ui import resources, use_shell
+from ui.widgets import dataset_download
 
 use_shell()
 st.title("CNN Studio")
@@ -41,22 +43,7 @@ def photo_dataset_card(spec: str) -> None:
         b.metric("Skipped files", f"{data.cleaning['skipped']:,}")
         c.metric("Test photos", f"{len(data.test):,}")
         return
-    st.caption(acquire.missing_sentence(spec, specs.folder_of(spec)))
-    if st.button("Download", icon=":material/download:", key=f"download_{spec}"):
-        bar = st.progress(0.0, text="Connecting…")
-
-        def show(done, total):
-            share = min(done / total, 1.0) if total else 0.0
-            bar.progress(share, text=f"Downloaded {done / 1e6:.0f} MB" + (f" of {total / 1e6:.0f} MB" if total else ""))
-
-        try:
-            with st.status(f"Fetching {specs.describe_spec(spec)}…", expanded=True) as status:
-                report = acquire.fetch(spec, show, scan_progress=lambda d, t: bar.progress(
-                    d / t, text=f"Checking photos: {d:,} of {t:,}"))
-                status.update(label=f"Ready: {report['kept']:,} photos, {report['skipped']} skipped", state="complete")
-            resources.dataset.clear()
-        except StudioError as exc:
-            st.error(str(exc))
+    dataset_download(spec)
 
 
 st.subheader("Datasets")
@@ -82,7 +69,7 @@ infos = resources.model_infos()
 if infos:
     table = pd.DataFrame([{
         "model": info.name,
-        "dataset": info.dataset,
+        "dataset": specs.describe_spec(info.dataset) if info.available else info.dataset,
         "preset": info.meta.get("preset", ""),
         "test accuracy": info.accuracy,
         "epochs": info.meta.get("epochs_run"),
@@ -92,5 +79,16 @@ if infos:
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"test accuracy": st.column_config.ProgressColumn(format="percent", min_value=0.0,
                                                                                  max_value=1.0)})
+    removable = [info.name for info in infos if info.name not in registry.SHIPPED]
+    if removable:
+        with st.popover("Delete a model", icon=":material/delete:"):
+            doomed = st.selectbox("Model", removable, key="delete_model_choice",
+                                  help="The models that ship with the studio cannot be deleted here.")
+            if st.button(f"Yes, delete {doomed}", type="primary"):
+                try:
+                    registry.delete(doomed)  # a session predicting with it keeps its loaded copy
+                    st.rerun()
+                except StudioError as exc:
+                    st.error(str(exc))
 else:
     st.info("The registry is empty. The Train page makes a model in a minute.")

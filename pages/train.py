@@ -4,45 +4,85 @@ import time
 import pandas as pd
 import streamlit as st
 
+from core import eda
 from core.data import specs
 from core.data.acquire import slug
 from core.errors import StudioError
 from core.model.presets import PRESETS, presets_for
 from core.training import runs
 from core.training.config import SCHEDULES, TrainConfig
-from ui import charts, use_shell
+from ui import charts, resources, run_status, use_shell
+from ui.widgets import explain_unavailable
+
+SMALL_PHOTO_SET = 1000  # under this many photos, training from scratch rarely beats guessing by much
 
 use_shell()
 st.title("Train a CNN")
 
 spec = st.session_state.get("dataset", "mnist")
 kind = specs.kind_of(spec)
-choices = presets_for(kind)
-
 st.markdown(f"Dataset: **{specs.describe_spec(spec)}** (change it in the sidebar)")
+data, problem = resources.try_dataset(spec)
+if data is None:
+    explain_unavailable(spec, problem)
+    st.stop()
+images = len(data.train) + len(data.val) + len(data.test)
+st.caption(f"{images:,} images in {len(data.class_names)} classes · train {len(data.train):,} · "
+           f"validation {len(data.val):,} · test {len(data.test):,}")
+
 # Outside the form, so that picking a preset at once shows that preset's defaults below.
-preset_name = st.selectbox("Preset", choices, format_func=lambda n: f"{n} — {PRESETS[n].description}")
+preset_name = st.selectbox("Preset", presets_for(kind), format_func=lambda n: f"{n} — {PRESETS[n].description}")
+preset = PRESETS[preset_name]
+if kind == "photos" and not preset.backbone and images < SMALL_PHOTO_SET:
+    st.info(f"This dataset has {images:,} photos. A CNN trained from scratch needs thousands to learn more than "
+            "colours and backgrounds. **photos-transfer** starts from a network that has already seen a million "
+            "ImageNet photos and usually reaches 90%+ from a few dozen photos per class, in seconds.",
+            icon=":material/lightbulb:")
 defaults = TrainConfig(dataset=spec, preset=preset_name).resolved()  # the preset's knobs, one source
 
 with st.form(f"train_settings_{preset_name}"):
     left, middle, right = st.columns(3)
-    epochs = left.slider("Epochs", 1, 50, 3 if kind == "digits" else 5)
-    dropout = left.slider("Dropout", 0.0, 0.7, float(defaults.dropout), 0.05)
-    batch_size = middle.select_slider("Batch size", [16, 32, 64, 128, 256, 512], value=defaults.batch_size)
+    epochs = left.slider("Epochs", 1, 50, 3 if kind == "digits" else 5,
+                         help="Passes over the training images. More epochs learn more, until the validation "
+                              "accuracy stops rising.")
+    dropout = left.slider("Dropout", 0.0, 0.7, float(defaults.dropout), 0.05,
+                          help="The share of units switched off at random while training, so the network cannot "
+                               "lean on a few of them: more dropout fights overfitting on small datasets.")
+    batch_size = middle.select_slider("Batch size", [16, 32, 64, 128, 256, 512], value=defaults.batch_size,
+                                      help="Images per training step.")
     learning_rate = middle.select_slider("Learning rate", [1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2],
-                                         value=defaults.learning_rate, format_func=lambda v: f"{v:g}")
-    width = middle.select_slider("Width (filters ×)", [0.25, 0.5, 0.75, 1.0, 1.5, 2.0], value=defaults.width)
+                                         value=defaults.learning_rate, format_func=lambda v: f"{v:g}",
+                                         help="How big each step is. Too high and training jumps about; too low "
+                                              "and it crawls.")
+    width, batch_norm = defaults.width, defaults.batch_norm
+    if not preset.backbone:  # a pretrained backbone has its own width and normalisation
+        width = middle.select_slider("Width (filters ×)", [0.25, 0.5, 0.75, 1.0, 1.5, 2.0], value=defaults.width,
+                                     help="Multiplies the number of filters in every convolution: wider networks "
+                                          "learn more detail and train slower.")
+        batch_norm = right.toggle("Batch normalisation", value=defaults.batch_norm,
+                                  help="Rescales each layer's outputs while training: faster, steadier learning.")
     augment = right.toggle("Augmentation", value=defaults.augment,
                            help="Digits: rotation, zoom, shift, stroke width. Photos: flips, rotation, zoom, contrast.")
-    batch_norm = right.toggle("Batch normalisation", value=defaults.batch_norm)
-    patience = right.number_input("Early-stopping patience (0 = off)", 0, 20, 0)
+    weighted = right.toggle("Class weights", value=eda.imbalance(data) > eda.IMBALANCED,
+                            help="Counts each image of a rare class for more, so that a large class does not drown "
+                                 "a small one. On by default when one class has over twice the images of another.")
+    patience = right.number_input("Early-stopping patience (0 = off)", 0, 20, 0,
+                                  help="Stop after this many epochs without a better validation loss, and keep the "
+                                       "best epoch's weights.")
     with st.expander("More"):
         schedule = st.radio("Learning-rate schedule", list(SCHEDULES), horizontal=True,
                             index=list(SCHEDULES).index(defaults.lr_schedule),
                             help="  \n".join(f"**{name}** {what}." for name, what in SCHEDULES.items()))
         limit = st.number_input("Use at most this many training samples (0 = all)", 0, 1_000_000, 0, step=1000)
-        fine_tune = st.number_input("Fine-tuning epochs (transfer preset)", 0, 20, 0)
-        name = st.text_input("Model name (optional)", placeholder="generated from dataset, preset and time",
+        fine_tune = 0
+        if preset.backbone:
+            fine_tune = st.number_input(
+                "Fine-tuning epochs", 0, 20, 0,
+                help="After the new head is trained, also adjust the top blocks of the pretrained network, at a "
+                     "tenth of the learning rate: a few points more on photos unlike ImageNet's, several times "
+                     "slower.")
+        name = st.text_input("Model name (optional)", placeholder=f"generated: {slug(spec.split('/')[-1])}-"
+                                                                  f"{preset_name}-<date>",
                              help="Any words: \"my first model\" is saved as my-first-model.")
         replace = st.checkbox("Replace the model of that name if there is one",
                               help="Without this, a name that is taken is refused before training starts, so "
@@ -53,7 +93,7 @@ if started:
     cfg = TrainConfig(dataset=spec, preset=preset_name, epochs=epochs, dropout=dropout, batch_size=batch_size,
                       learning_rate=learning_rate, augment=augment, batch_norm=batch_norm, early_stopping=patience,
                       width=width, lr_schedule=schedule, limit=limit or None, fine_tune_epochs=fine_tune,
-                      name=slug(name) if name.strip() else None, replace=replace)
+                      class_weights=weighted, name=slug(name) if name.strip() else None, replace=replace)
     try:
         run = runs.start_run(cfg.resolved().validate())
         st.session_state["watch_run"] = run.id
@@ -62,44 +102,56 @@ if started:
         st.error(str(exc))
 
 
+def curves(history: dict, key: str) -> None:
+    """Loss on the left, accuracy on the right: the same order for the live run and for past runs."""
+    left, right = st.columns(2)
+    left.plotly_chart(charts.training_curves(history, "loss"), width="stretch", key=f"loss_{key}")
+    right.plotly_chart(charts.training_curves(history, "accuracy"), width="stretch", key=f"acc_{key}")
+
+
+def outcome(run: runs.Run) -> None:
+    """What a finished run made, and what to do when it learned nothing."""
+    final = next(e for e in reversed(run.events) if e.get("type") == "done")
+    st.success(f"Finished: model **{final['model']}** saved, test accuracy **{final['test_accuracy']:.2%}**, "
+               f"in {run_status.total_seconds(run):.0f} s ({run_status.phases(run)}).")
+    if final.get("near_chance"):
+        st.warning(f"This model has learned next to nothing: its validation accuracy "
+                   f"({final['val_accuracy']:.0%}) is within a few points of always guessing the most common class "
+                   f"({final['chance_accuracy']:.0%}). Try **photos-transfer** for photos, more images per class, "
+                   "more epochs, or a lower learning rate; check that each class folder holds what its name says.",
+                   icon=":material/warning:")
+    if st.button("Evaluate this model", icon=":material/fact_check:", key=f"eval_{run.id}"):
+        st.session_state["pending_model"] = final["model"]
+        st.switch_page("pages/evaluate.py")
+
+
 def show_run(run: runs.Run) -> None:
     """Progress, live curves and the outcome of one run."""
-    last = run.last_batch or {}
-    epochs = last.get("epochs") or run.config.get("epochs") or 1
-    epoch, steps = last.get("epoch", 0), last.get("steps") or 1
-    batch = last.get("batch", steps) if last.get("type") == "batch" else steps
-    done_share = min(1.0, ((epoch - 1) + batch / steps) / epochs) if epoch else 0.0
     if run.status == "running":
-        status = next((e["message"] for e in reversed(run.events) if e.get("type") == "status"), "Starting…")
-        st.progress(done_share, text=f"Epoch {epoch}/{epochs} · batch {batch}/{steps}" if epoch else status)
+        share, text = run_status.progress(run)
+        st.progress(share, text=text)
+        last = run.last_batch or {}
         columns = st.columns(4)
         columns[0].metric("Loss", f"{last['loss']:.4f}" if "loss" in last else "–")
         columns[1].metric("Accuracy", f"{last['accuracy']:.2%}" if "accuracy" in last else "–")
-        columns[2].metric("ETA", f"{last['eta']:.0f} s" if "eta" in last else "–")
+        columns[2].metric("ETA", f"{max(last['eta'], 0):.0f} s" if "eta" in last else "–")
         lr = next((e["lr"] for e in reversed(run.epochs) if "lr" in e), run.config.get("learning_rate"))
         columns[3].metric("Learning rate", f"{lr:.2g}" if lr else "–")
     elif run.status == "done":
-        final = next(e for e in reversed(run.events) if e.get("type") == "done")
-        st.success(f"Finished: model **{final['model']}** saved, test accuracy **{final['test_accuracy']:.2%}** "
-                   f"in {final.get('seconds', 0):.0f} s.")
-        if st.button("Evaluate this model", icon=":material/fact_check:", key=f"eval_{run.id}"):
-            st.session_state["model"] = final["model"]
-            st.switch_page("pages/evaluate.py")
+        outcome(run)
     elif run.status == "cancelled":
         st.warning("Cancelled: no model was saved.")
     else:
         st.error(run.detail or "The run failed.")
-    history = run.history
-    if any(history.values()):
-        left, right = st.columns(2)
-        left.plotly_chart(charts.training_curves({run.id: history}, "loss"), width="stretch", key=f"loss_{run.id}")
-        right.plotly_chart(charts.training_curves({run.id: history}, "accuracy"), width="stretch",
-                           key=f"acc_{run.id}")
+    if any(run.history.values()):
+        curves({run.id: run.history}, run.id)
 
 
 def live_view() -> None:
-    active = runs.active_run()
-    watched = active.id if active else st.session_state.get("watch_run")
+    """The run going now; else the one this session started; else, after a reload, the latest one."""
+    past = runs.list_runs()
+    active = next((r for r in past if r.status == "running"), None)
+    watched = active.id if active else st.session_state.get("watch_run") or (past[0].id if past else None)
     if watched is None:
         st.info("No run yet: choose settings above and press **Start training**.")
         return
@@ -112,6 +164,8 @@ def live_view() -> None:
     was_running = st.session_state.get("live_was_running")
     st.session_state["live_was_running"] = run.status == "running"
     if was_running and run.status != "running":
+        if run.model:
+            st.session_state["pending_model"] = run.model  # the sidebar selects the new model
         st.rerun(scope="app")  # the new model must appear in the sidebar and on the other pages
 
 
@@ -127,16 +181,21 @@ else:
     table = pd.DataFrame([{
         "run": r.id, "preset": r.config.get("preset"), "dataset": specs.describe_spec(r.config.get("dataset", "")),
         "epochs": len(r.epochs), "status": r.status, "model": r.model,
-        "val accuracy": r.epochs[-1].get("val_accuracy") if r.epochs else None,
+        "val accuracy": 100 * r.epochs[-1]["val_accuracy"] if r.epochs and "val_accuracy" in r.epochs[-1] else None,
         "started": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started)),
     } for r in past])
     st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"val accuracy": st.column_config.NumberColumn(format="percent")})
+                 column_config={"val accuracy": st.column_config.NumberColumn(format="%.2f%%")})
     with_curves = [r for r in past if r.epochs]
     compare = st.multiselect("Overlay the curves of", [r.id for r in with_curves],
                              default=[r.id for r in with_curves[:2]])
     if compare:
-        chosen = {r.id: r.history for r in with_curves if r.id in compare}
-        left, right = st.columns(2)
-        left.plotly_chart(charts.training_curves(chosen, "accuracy"), width="stretch")
-        right.plotly_chart(charts.training_curves(chosen, "loss"), width="stretch")
+        curves({r.id: r.history for r in with_curves if r.id in compare}, "compare")
+    finished = [r.id for r in past if r.status != "running"]
+    if finished:
+        with st.popover("Delete a run", icon=":material/delete:"):
+            doomed = st.selectbox("Run", finished, key="delete_run_choice")
+            st.caption("Its log and curves go; a model it saved stays (delete models on the Overview page).")
+            if st.button(f"Yes, delete run {doomed}", type="primary"):
+                runs.delete_run(doomed)
+                st.rerun()

@@ -84,9 +84,13 @@ def size_scatter(sizes):
 
 
 def aspect_histogram(sizes):
-    fig = px.histogram(sizes, x="aspect", color="class", nbins=40, barmode="overlay", opacity=0.65,
+    """Bins of 0.05 on an axis a little wider than the data: one shared aspect ratio is one thin bar,
+    not a block across the whole chart."""
+    low, high = float(sizes["aspect"].min()), float(sizes["aspect"].max())
+    fig = px.histogram(sizes, x="aspect", color="class", barmode="overlay", opacity=0.65,
                        color_discrete_sequence=PALETTE)
-    fig.update_xaxes(title="width / height")
+    fig.update_traces(xbins={"start": max(0.0, low - 0.025), "end": high + 0.05, "size": 0.05})
+    fig.update_xaxes(title="width / height", range=[max(0.0, low - 0.3), high + 0.3])
     return _style(fig, height=400)
 
 

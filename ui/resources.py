@@ -105,6 +105,19 @@ def photo_sample(spec: str, per_class: int, seed: int):
     return eda.photo_sample(dataset(spec), per_class, seed)
 
 
+def forget_dataset(spec: str) -> None:
+    """After a dataset changed on disk (the builder): what was computed from it is computed afresh."""
+    for cached in (dataset, photo_sizes, channel_histograms, photo_sample):
+        cached.clear()
+
+
+@st.cache_data(show_spinner=False, max_entries=2000)
+def thumbnail(path: str, mtime_ns: int, side: int = 96):
+    from core.images import read_image_file, thumbnail_rgb
+
+    return thumbnail_rgb(read_image_file(path), side)
+
+
 @st.cache_data(show_spinner="Evaluating on the test split…", max_entries=8)
 def _evaluation(model_file: str, mtime_ns: int, spec: str, _info):
     """The evaluation report and test probabilities of a model (keyed by file and modification time)."""

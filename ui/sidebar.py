@@ -3,7 +3,7 @@ import streamlit as st
 
 from core.data import specs
 from core.training import runs
-from ui import resources
+from ui import resources, run_status
 
 
 def model_label(info) -> str:
@@ -22,15 +22,24 @@ def render() -> None:
             st.session_state["dataset"] = "mnist"
         st.selectbox("Dataset", known, key="dataset", format_func=specs.describe_spec)
         infos = {info.name: info for info in resources.model_infos() if info.available}
+        if "pending_model" in st.session_state:  # a page chose a model (a run just made it): select it
+            st.session_state["model"] = st.session_state.pop("pending_model")
         if infos:
             if st.session_state.get("model") not in infos:
                 st.session_state["model"] = next(iter(infos))
             st.selectbox("Model", list(infos), key="model", format_func=lambda name: model_label(infos[name]))
         else:
             st.info("No model yet: the Train page makes one.")
-        running = runs.active_run()
-        if running:
-            last = running.last_batch or {}
-            epoch = f"epoch {last.get('epoch', 0)}/{last.get('epochs', '?')}" if last else "starting"
-            st.page_link("pages/train.py", label=f"Training: {running.config.get('preset')} · {epoch}",
-                         icon=":material/hourglass_top:")
+        if runs.active_run():
+            st.fragment(training_link, run_every=2.0)()
+
+
+def training_link() -> None:
+    """The run going now, with the same progress line as the Train page; gone (and the app refreshed,
+    so that its model is offered) when it ends."""
+    running = runs.active_run()
+    if running is None:
+        st.rerun(scope="app")
+    _, text = run_status.progress(running)
+    st.page_link("pages/train.py", label=f"Training {running.config.get('preset')}: {text}",
+                 icon=":material/hourglass_top:")

@@ -1,9 +1,13 @@
-"""Widgets several pages share: the drawing canvas, clear buttons, and crisp enlargements of small images."""
+"""Widgets several pages share: the drawing canvas, clear buttons, crisp enlargements of small images,
+and the Download button of a dataset that is not here yet."""
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
+
+from core.data import acquire, specs
+from core.errors import StudioError
 
 
 def enlarge(image: np.ndarray, side: int = 140) -> np.ndarray:
@@ -56,3 +60,36 @@ def drawing_canvas(name: str, width: int, height: int, stroke: int):
                        key=widget_key(f"canvas_{name}"))
     data = result.image_data
     return None if data is None else np.asarray(data)
+
+
+def explain_unavailable(spec: str, problem: str) -> None:
+    """Why a dataset cannot be used: its problem, or for one that is not here yet, the Download button."""
+    if specs.is_present(spec):
+        st.error(problem)
+    else:
+        dataset_download(spec)
+
+
+def dataset_download(spec: str) -> None:
+    """Where a missing dataset goes, and a Download button with a progress bar when it can be fetched."""
+    if spec not in acquire.SOURCES:
+        st.warning(acquire.missing_sentence(spec, specs.folder_of(spec)))
+        return
+    st.caption(f"{specs.describe_spec(spec)} is not on this machine yet. Download it here, or "
+               f"{acquire.SOURCES[spec].by_hand}.")
+    if st.button("Download", icon=":material/download:", key=f"download_{spec}"):
+        bar = st.progress(0.0, text="Connecting…")
+
+        def show(done, total):
+            share = min(done / total, 1.0) if total else 0.0
+            bar.progress(share, text=f"Downloaded {done / 1e6:.0f} MB" + (f" of {total / 1e6:.0f} MB" if total else ""))
+
+        try:
+            with st.status(f"Fetching {specs.describe_spec(spec)}…", expanded=True) as status:
+                report = acquire.fetch(spec, show, scan_progress=lambda d, t: bar.progress(
+                    d / t, text=f"Checking photos: {d:,} of {t:,}"))
+                status.update(label=f"Ready: {report['kept']:,} photos, {report['skipped']} skipped", state="complete")
+            st.cache_data.clear()
+            st.rerun()
+        except StudioError as exc:
+            st.error(str(exc))

@@ -42,6 +42,8 @@ class TrainConfig:
     learning_rate: float | None = flag(type=float, low=1e-8, high=10.0, help="the (peak) learning rate")
     augment: bool | None = flag(type=bool, help="random flips, shifts, zoom and strokes while training")
     batch_norm: bool | None = flag(type=bool, help="batch normalisation after convolutions")
+    class_weights: bool | None = flag(type=bool, help="weigh each class by its rarity (default: on when the largest "
+                                                      "class has more than twice the images of the smallest)")
     early_stopping: int = flag(0, type=int, low=0, high=1000,
                                help="stop after this many epochs without a better validation loss (0: off)")
     width: float | None = flag(type=float, low=0.05, high=8.0, help="width multiplier for the number of filters")

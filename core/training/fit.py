@@ -51,10 +51,17 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
-def class_weights(labels: np.ndarray, num_classes: int) -> dict | None:
-    """Balanced class weights when the largest class is more than 1.5 times the smallest."""
+def weights_by_default(labels: np.ndarray, num_classes: int) -> bool:
+    from core.eda import IMBALANCED
+
     counts = np.bincount(labels, minlength=num_classes)
-    if counts.min() == 0 or counts.max() / counts.min() <= 1.5:
+    return bool(counts.min()) and counts.max() / counts.min() > IMBALANCED
+
+
+def class_weights(labels: np.ndarray, num_classes: int, wanted: bool | None = None) -> dict | None:
+    """Balanced class weights: when asked for, or (`wanted` None) when the classes are imbalanced."""
+    counts = np.bincount(labels, minlength=num_classes)
+    if counts.min() == 0 or not (weights_by_default(labels, num_classes) if wanted is None else wanted):
         return None
     from sklearn.utils.class_weight import compute_class_weight
 
@@ -166,10 +173,13 @@ def train(cfg: TrainConfig, emit: Emit | None = None, should_stop: Callable[[], 
             report = evaluation.evaluate_model(model, data, preset.image_size, preset.crop)
         seconds = time.time() - started
         meta = describe(cfg, data, model, report, history, seconds, len(train_split)) | {"run": run_id}
+        meta["metrics"]["chance_accuracy"] = evaluation.chance_accuracy(val_split.y)
         emit({"type": "status", "message": f"Saving {name}"})
         info = registry.save_model(model, name, meta, history, replace=cfg.replace)
     emit({"type": "done", "model": info.name, "test_accuracy": report["accuracy"], "test_loss": report["loss"],
-          "auc": report.get("auc"), "seconds": round(seconds, 1)})
+          "auc": report.get("auc"), "seconds": round(seconds, 1), "val_accuracy": meta["metrics"]["val_accuracy"],
+          "chance_accuracy": meta["metrics"]["chance_accuracy"],
+          "near_chance": evaluation.near_chance(meta["metrics"]["val_accuracy"], val_split.y)})
     return info
 
 
@@ -216,7 +226,7 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: Emit, shou
           "train_samples": len(train_split), "val_samples": len(val_split), "config": asdict(cfg)})
     # bfloat16 compute with float32 weights: about twice the throughput on CPUs with native bf16.
     keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "mixed" else "float32")
-    weights = class_weights(train_split.y, num_classes)
+    weights = class_weights(train_split.y, num_classes, cfg.class_weights)
     try:
         with strategy.scope():
             model = build_model(preset, num_classes, knobs)

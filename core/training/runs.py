@@ -87,6 +87,11 @@ class Run:
         return self.events[0]["time"] if self.events else _mtime(self.dir)
 
     @property
+    def launched(self) -> float:
+        """When the run's process was started: its config is written just before."""
+        return _mtime(self.dir / "config.json") or self.started
+
+    @property
     def label(self) -> str:
         cfg = self.config
         return f"{self.id} · {cfg.get('preset')} on {cfg.get('dataset')} · {self.status}"
@@ -204,6 +209,18 @@ def start_run(cfg: TrainConfig, root: Path | None = None, env: dict | None = Non
         threading.Thread(target=process.wait, daemon=True).start()  # reap it, so it never lingers as a zombie
         (run_dir / "process.json").write_text(json.dumps({"pid": process.pid, "start": _process_start(process.pid)}))
         return load_run(run_dir)
+
+
+def delete_run(run_id: str, root: Path | None = None) -> None:
+    """Remove a finished run's folder (its log and curves); a run still going must be cancelled first."""
+    import shutil
+
+    run = get_run(Path(run_id).name, root)
+    if not run.dir.is_dir():
+        raise RunError(f"There is no run called {run_id!r}.")
+    if run.status == "running":
+        raise RunError("This run is still going: cancel it first.")
+    shutil.rmtree(run.dir)
 
 
 def cancel_run(run_id: str, root: Path | None = None, grace: float = 20.0) -> Run:

@@ -130,7 +130,7 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit, should_sto
           "train_samples": len(train_split), "val_samples": len(val_split), "config": asdict(cfg)})
     result = head.fit(x_train, y_train, batch_size=cfg.batch_size, epochs=cfg.epochs, verbose=0, shuffle=True,
                       validation_data=(x_val, val_split.y), callbacks=callbacks,
-                      class_weight=class_weights(train_split.y, num_classes))
+                      class_weight=class_weights(train_split.y, num_classes, cfg.class_weights))
     history = {k: [float(v) for v in values] for k, values in result.history.items()}
     model.get_layer("classifier").set_weights(head.get_layer("classifier").get_weights())
     if cancel.cancelled:

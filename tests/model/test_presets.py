@@ -6,7 +6,7 @@ from core.errors import ModelError
 from core.model.presets import PRESETS, Knobs, build_model, get_preset
 
 
-@pytest.mark.parametrize("name", ["mnist-seed", "mnist-bn", "catsdogs-seed", "catsdogs-xception-small"])
+@pytest.mark.parametrize("name", ["mnist-seed", "mnist-bn", "photos-cnn", "photos-xception"])
 def test_preset_builds_with_rescaling_inside(name):
     preset = get_preset(name)
     model = build_model(preset, 3, Knobs(dropout=0.3, batch_norm=True, width=0.25))
@@ -45,6 +45,8 @@ def test_transfer_is_flat_for_grad_cam_with_a_frozen_backbone_and_the_old_name_w
     assert last_conv_layer(model).name == "head_activation"
     assert {layer.name for layer in model.layers if layer.trainable} == {"classifier_dropout", "classifier"}
     assert get_preset("catsdogs-transfer").name == "photos-transfer"
+    assert get_preset("catsdogs-seed").name == "photos-cnn"
+    assert get_preset("catsdogs-xception-small").name == "photos-xception"
 
 
 def test_unknown_preset_lists_the_choices():

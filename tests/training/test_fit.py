@@ -40,11 +40,14 @@ def test_cancelled_training_saves_nothing(studio):
 
 def test_wrong_preset_for_the_dataset_is_one_sentence(studio):
     with pytest.raises(StudioError, match="is for photos"):
-        train(TrainConfig(dataset="mnist", preset="catsdogs-seed", epochs=1, limit=50))
+        train(TrainConfig(dataset="mnist", preset="photos-cnn", epochs=1, limit=50))
 
 
 def test_class_weights_only_when_imbalanced():
     assert class_weights(np.array([0, 1] * 50), 2) is None
+    assert class_weights(np.array([0] * 60 + [1] * 40), 2) is None  # 1.5x: not imbalanced enough by default
+    assert class_weights(np.array([0] * 60 + [1] * 40), 2, wanted=True)[1] > 1
+    assert class_weights(np.array([0] * 90 + [1] * 10), 2, wanted=False) is None
     weights = class_weights(np.array([0] * 90 + [1] * 10), 2)
     assert weights[1] > weights[0]
 
@@ -70,7 +73,7 @@ def test_onecycle_warms_up_to_the_peak_then_decays():
 def test_photo_folder_trains_evaluates_with_auc_and_predicts(studio, monkeypatch):
     pets = build_photo_folder(studio / "PetImages", ["Cat", "Dog"], per_class=16)
     monkeypatch.setenv("PETIMAGES_DIR", str(pets))
-    result = run_cli("train", "--dataset", "catsdogs", "--preset", "catsdogs-seed", "--epochs", "1",
+    result = run_cli("train", "--dataset", "catsdogs", "--preset", "photos-cnn", "--epochs", "1",
                      "--width", "0.25", "--batch-size", "8", "--name", "pets")
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1])["model"] == "pets"
@@ -138,7 +141,7 @@ def test_cli_help_and_errors(studio):
         assert run_cli(command, "--help").returncode == 0
     missing = run_cli("predict", "--model", "nothing", "x.png")
     assert missing.returncode == 1 and "no model called" in json.loads(missing.stdout)["error"]
-    bad_dataset = run_cli("train", "--dataset", "/no/such/folder", "--preset", "catsdogs-seed", "--epochs", "1")
+    bad_dataset = run_cli("train", "--dataset", "/no/such/folder", "--preset", "photos-cnn", "--epochs", "1")
     assert bad_dataset.returncode == 1 and "Traceback" not in bad_dataset.stderr
     bad_argument = run_cli("train", "--lr-schedule", "sometimes")
     assert bad_argument.returncode == 2 and "invalid choice" in json.loads(bad_argument.stdout)["error"]
@@ -158,7 +161,8 @@ def test_every_train_config_field_round_trips_through_the_flag_table():
     from core.training import config as train_config
 
     cfg = TrainConfig(dataset="custom/flowers", preset="photos-transfer", epochs=7, dropout=0.35, batch_size=48,
-                      learning_rate=0.0025, augment=False, batch_norm=True, early_stopping=3, width=0.75,
+                      learning_rate=0.0025, augment=False, batch_norm=True, class_weights=True, early_stopping=3,
+                      width=0.75,
                       lr_schedule="cosine", fine_tune_epochs=2, limit=500, val_fraction=0.2, seed=7,
                       name="my-model", replace=True, strategy="mirrored", precision="float32",
                       steps_per_execution=4)
@@ -207,7 +211,7 @@ def test_a_taken_name_is_refused_at_once_and_the_model_stays_byte_identical(stud
     assert {p.name: p.read_bytes() for p in shipped.iterdir()} == before
 
 
-@pytest.mark.parametrize("preset", ["catsdogs-seed", "catsdogs-xception-small"])
+@pytest.mark.parametrize("preset", ["photos-cnn", "photos-xception"])
 def test_from_scratch_photo_presets_learn_from_40_images_a_class(studio, preset):
     """With Keras' batch norm momentum (0.99) both ended at exactly 50%: one class for everything."""
     root = build_photo_folder(studio / "data" / "shapes", ["disc", "square"], per_class=40, broken=False)

@@ -1,0 +1,95 @@
+"""Datasets built by hand in the browser: `data/custom/<dataset>/<class>/<image>`.
+
+The same class-folder layout a zip import makes, so the command line and every page see a built
+dataset like any other folder. Each image is checked by decoding it before it is kept, under a
+name of our own; nothing a person types becomes a path without passing `slug`.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from core import config
+from core.data.acquire import slug
+from core.errors import DataError, StudioError
+from core.images import decode_image
+
+
+def dataset_dir(name: str) -> Path:
+    return config.custom_dir() / slug(name)
+
+
+def built_datasets() -> list[str]:
+    """The specs of every class folder under data/custom (built here or imported from a zip)."""
+    root = config.custom_dir()
+    if not root.is_dir():
+        return []
+    return [f"custom/{p.name}" for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith(".")]
+
+
+def create_dataset(name: str) -> str:
+    """A new, empty dataset; returns its spec (`custom/<slug>`). Refused when the name is taken."""
+    folder = dataset_dir(name)
+    if folder.exists():
+        raise DataError(f"There is already a dataset called {folder.name!r}; choose another name or add to it.")
+    folder.mkdir(parents=True)
+    return f"custom/{folder.name}"
+
+
+def classes(spec_or_name: str) -> dict[str, list[Path]]:
+    """Each class of a built dataset with its images, in name order."""
+    folder = dataset_dir(Path(spec_or_name).name)
+    if not folder.is_dir():
+        return {}
+    return {child.name: sorted(p for p in child.iterdir() if p.is_file() and not p.name.startswith("."))
+            for child in sorted(folder.iterdir()) if child.is_dir() and not child.name.startswith(".")}
+
+
+def add_class(spec_or_name: str, class_name: str) -> str:
+    folder = dataset_dir(Path(spec_or_name).name)
+    name = slug(class_name, fallback="")
+    if not name:
+        raise DataError("A class needs a name with at least one letter or digit.")
+    if (folder / name).exists():
+        raise DataError(f"The class {name!r} is already there.")
+    (folder / name).mkdir(parents=True)
+    return name
+
+
+def add_images(spec_or_name: str, class_name: str, files: list[tuple[str, bytes]]) -> tuple[int, list[str]]:
+    """Keep each file that decodes as an image; returns (how many were added, a sentence per refused file).
+
+    A file whose content is already in the class is not added twice (a second press of a camera)."""
+    folder = dataset_dir(Path(spec_or_name).name) / class_name
+    if not folder.is_dir():
+        raise DataError(f"There is no class {class_name!r} in this dataset.")
+    added, problems = 0, []
+    for file_name, data in files:
+        try:
+            image = decode_image(data)
+        except StudioError as exc:
+            problems.append(f"{file_name}: {exc}")
+            continue
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        target = folder / f"{digest}{'.png' if image.mode == 'RGBA' else '.jpg'}"
+        if target.exists():
+            continue
+        # Saved as decoded: upright (EXIF applied, which TensorFlow's decoder would ignore) and at most
+        # 2,048 px, so training and prediction see the same picture.
+        image.save(target, quality=95)
+        added += 1
+    return added, problems
+
+
+def remove_image(path: Path) -> None:
+    path = Path(path).resolve()
+    if config.custom_dir().resolve() not in path.parents:
+        raise DataError("Only images of a dataset built here can be removed.")
+    path.unlink(missing_ok=True)
+
+
+def remove_class(spec_or_name: str, class_name: str) -> None:
+    folder = dataset_dir(Path(spec_or_name).name) / slug(class_name, fallback="-")
+    if folder.is_dir():
+        shutil.rmtree(folder)

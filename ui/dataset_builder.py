@@ -1,0 +1,129 @@
+"""The dataset builder on the Explore page: make classes, add images by upload or webcam, see and prune them.
+
+Everything is written through `core.data.builder` into `data/custom/<dataset>/<class>/`, so the
+command line and the other pages see the dataset as soon as it has images.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.data import builder
+from core.data.splits import MIN_PER_CLASS
+from core.errors import StudioError
+from ui import resources
+from ui.widgets import clear_button, widget_key
+
+THUMBS_PER_ROW = 8
+NEW = "➕ New dataset"
+
+
+def dataset_builder() -> None:
+    spec = choose_or_create()
+    if spec is None:
+        return
+    st.caption(f"Saved in the data folder as {spec}: the command line trains it with "
+               f"`python -m core train --dataset {spec} --preset photos-transfer`.")
+    add_class_form(spec)
+    classes = builder.classes(spec)
+    if not classes:
+        st.info("Add a class to start, for example *cat* and *dog*, or *thumbs up* and *thumbs down*.")
+        return
+    camera(spec, list(classes))
+    for class_name, images in classes.items():
+        class_panel(spec, class_name, images)
+    ready = len(classes) >= 2 and all(len(images) >= MIN_PER_CLASS for images in classes.values())
+    if ready and st.button("Explore and train this dataset", type="primary", icon=":material/arrow_forward:"):
+        st.session_state["pending_dataset"] = spec
+        st.rerun()
+    elif not ready:
+        st.caption(f"Training needs at least 2 classes with {MIN_PER_CLASS} images or more each; "
+                   "a few dozen per class give a good model.")
+
+
+def choose_or_create() -> str | None:
+    options = [NEW, *builder.built_datasets()]
+    current = st.session_state.get("builder_dataset")
+    index = options.index(current) if current in options else 0
+    choice = st.selectbox("Dataset to build", options, index=index)
+    if choice != NEW:
+        st.session_state["builder_dataset"] = choice
+        return choice
+    with st.form("new_dataset", clear_on_submit=True):
+        name = st.text_input("Name of the new dataset", placeholder="for example hand signs")
+        if st.form_submit_button("Create", icon=":material/create_new_folder:"):
+            if not name.strip():
+                st.error("Type a name for the dataset first.")
+                return None
+            try:
+                st.session_state["builder_dataset"] = builder.create_dataset(name)
+            except StudioError as exc:
+                st.error(str(exc))
+                return None
+            st.rerun()
+    return None
+
+
+def add_class_form(spec: str) -> None:
+    with st.form(f"add_class_{spec}", clear_on_submit=True):
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        name = left.text_input("New class", placeholder="for example thumbs up")
+        if right.form_submit_button("Add class", icon=":material/add:"):
+            try:
+                builder.add_class(spec, name)
+                resources.forget_dataset(spec)
+            except StudioError as exc:
+                st.error(str(exc))
+
+
+def camera(spec: str, class_names: list[str]) -> None:
+    if not st.toggle("Use the webcam", help="Each photo you take is added to the class chosen here."):
+        return
+    target = st.radio("Add webcam photos to", class_names, horizontal=True)
+    photo = st.camera_input(f"Take a photo for {target}", key=widget_key(f"camera_{spec}"))
+    if photo is not None:
+        # The same photo comes back on every rerun until the next one; a repeat is recognised and not re-added.
+        added, problems = builder.add_images(spec, target, [(photo.name, photo.getvalue())])
+        if added:
+            resources.forget_dataset(spec)
+            st.toast(f"Added to {target}", icon="📸")
+        for problem in problems:
+            st.error(problem)
+
+
+def class_panel(spec: str, class_name: str, images) -> None:
+    with st.container(border=True):
+        title, remove = st.columns([5, 1], vertical_alignment="center")
+        title.markdown(f"**{class_name}** · {len(images)} image{'s' if len(images) != 1 else ''}")
+        with remove.popover("Remove class", icon=":material/delete:"):
+            st.write(f"Remove **{class_name}** and its {len(images)} images?")
+            if st.button("Yes, remove it", key=f"drop_{spec}_{class_name}", type="primary"):
+                builder.remove_class(spec, class_name)
+                resources.forget_dataset(spec)
+                st.rerun()
+        uploads = st.file_uploader(f"Add images to {class_name}", accept_multiple_files=True,
+                                   type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
+                                   key=widget_key(f"builder_{spec}_{class_name}"))
+        if uploads:
+            added, problems = builder.add_images(spec, class_name, [(f.name, f.getvalue()) for f in uploads])
+            for problem in problems:
+                st.error(problem)
+            if added:
+                resources.forget_dataset(spec)
+                st.success(f"Added {added} image{'s' if added != 1 else ''} to {class_name}.")
+            clear_button(f"builder_{spec}_{class_name}", "Done adding")
+        thumbnails(spec, class_name, images)
+
+
+def thumbnails(spec: str, class_name: str, images) -> None:
+    for start in range(0, len(images), THUMBS_PER_ROW):
+        columns = st.columns(THUMBS_PER_ROW)
+        for column, path in zip(columns, images[start:start + THUMBS_PER_ROW]):
+            try:
+                column.image(resources.thumbnail(str(path), path.stat().st_mtime_ns), width="stretch")
+            except StudioError:
+                column.caption("unreadable")
+            if column.button("Remove", key=f"remove_{spec}_{class_name}_{path.name}", icon=":material/close:",
+                             type="tertiary"):
+                builder.remove_image(path)
+                resources.forget_dataset(spec)
+                st.rerun()
