@@ -11,7 +11,7 @@ from core.data import builder
 from core.data.splits import MIN_PER_CLASS
 from core.errors import StudioError
 from ui import resources
-from ui.widgets import clear_button, widget_key
+from ui.widgets import renew_widget, widget_key
 
 THUMBS_PER_ROW = 8
 NEW = "➕ New dataset"
@@ -81,13 +81,14 @@ def camera(spec: str, class_names: list[str]) -> None:
     target = st.radio("Add webcam photos to", class_names, horizontal=True)
     photo = st.camera_input(f"Take a photo for {target}", key=widget_key(f"camera_{spec}"))
     if photo is not None:
-        # The same photo comes back on every rerun until the next one; a repeat is recognised and not re-added.
         added, problems = builder.add_images(spec, target, [(photo.name, photo.getvalue())])
+        for problem in problems:
+            st.error(problem)
         if added:
             resources.forget_dataset(spec)
             st.toast(f"Added to {target}", icon="📸")
-        for problem in problems:
-            st.error(problem)
+            renew_widget(f"camera_{spec}")  # back to the live picture, ready for the next photo
+            st.rerun()
 
 
 def class_panel(spec: str, class_name: str, images) -> None:
@@ -100,17 +101,22 @@ def class_panel(spec: str, class_name: str, images) -> None:
                 builder.remove_class(spec, class_name)
                 resources.forget_dataset(spec)
                 st.rerun()
+        uploader = f"builder_{spec}_{class_name}"
+        for kind, message in st.session_state.pop(f"{uploader}_said", []):
+            getattr(st, kind)(message)
         uploads = st.file_uploader(f"Add images to {class_name}", accept_multiple_files=True,
                                    type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
-                                   key=widget_key(f"builder_{spec}_{class_name}"))
+                                   key=widget_key(uploader))
         if uploads:
             added, problems = builder.add_images(spec, class_name, [(f.name, f.getvalue()) for f in uploads])
-            for problem in problems:
-                st.error(problem)
+            resources.forget_dataset(spec)
+            # Kept, the files would be added again after an image is removed: the uploader starts empty.
+            said = [("error", problem) for problem in problems]
             if added:
-                resources.forget_dataset(spec)
-                st.success(f"Added {added} image{'s' if added != 1 else ''} to {class_name}.")
-            clear_button(f"builder_{spec}_{class_name}", "Done adding")
+                said.insert(0, ("success", f"Added {added} image{'s' if added != 1 else ''} to {class_name}."))
+            st.session_state[f"{uploader}_said"] = said
+            renew_widget(uploader)
+            st.rerun()
         thumbnails(spec, class_name, images)
 
 

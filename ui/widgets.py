@@ -22,12 +22,15 @@ def widget_key(name: str) -> str:
     return f"{name}_{st.session_state.get(f'{name}_generation', 0)}"
 
 
-def clear_button(name: str, label: str) -> None:
-    def renew():  # runs before the rerun, so the widget is empty wherever the button sits
-        release_uploads(st.session_state.get(widget_key(name)))
-        st.session_state[f"{name}_generation"] = st.session_state.get(f"{name}_generation", 0) + 1
+def renew_widget(name: str) -> None:
+    """Empty a widget keyed by `widget_key(name)` from the next run on, dropping any files it held."""
+    release_uploads(st.session_state.get(widget_key(name)))
+    st.session_state[f"{name}_generation"] = st.session_state.get(f"{name}_generation", 0) + 1
 
-    st.button(label, icon=":material/ink_eraser:", key=f"clear_{name}", on_click=renew)
+
+def clear_button(name: str, label: str) -> None:
+    # As a callback it runs before the rerun, so the widget is empty wherever the button sits.
+    st.button(label, icon=":material/ink_eraser:", key=f"clear_{name}", on_click=renew_widget, args=(name,))
 
 
 def release_uploads(files) -> None:

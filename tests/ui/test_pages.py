@@ -135,6 +135,8 @@ def test_evaluate_shows_metrics_and_makes_a_kaggle_submission(studio_with_model)
     no_problems(app)
     labels = [m.label for m in app.metric]
     assert "Test accuracy" in labels and "Test loss" in labels
+    assert any("95% confidence interval" in c.value for c in app.caption)
+    assert not app.warning  # 300 test images: no small-test warning
     assert [s.value for s in app.subheader][:4] == ["Confusion matrix", "Per-class accuracy",
                                                      "Classification report", "Misclassified samples"]
     by_label(app.toggle, "Normalise").set_value(True)
@@ -179,8 +181,12 @@ def test_training_page_runs_a_job_to_completion(studio):
     wait_for_finish(app)
     assert any("Finished: model **my-first-model**" in s.value for s in app.success), [e.value for e in app.error]
     assert app.dataframe[0].value["status"].tolist() == ["done"]
+    assert app.session_state["model"] == "my-first-model"  # the new model is the one selected
     start_training(app, 300)  # the same name again, without asking to replace it
     assert "already exists" in app.error[0].value and "Replace the model of that name" in app.error[0].value
+    reloaded = open_page("pages/train.py")  # a new session, as after a browser reload
+    assert any("Finished: model **my-first-model**" in s.value for s in reloaded.success)
+    assert "start-up" in reloaded.success[0].value
     app.switch_page("pages/evaluate.py")
     app.run()
     no_problems(app)
@@ -215,6 +221,11 @@ def test_zip_upload_makes_a_dataset_for_eda_training_and_prediction(studio):
     wait_for_finish(app)
     assert any("Finished" in s.value for s in app.success), [e.value for e in app.error]
 
+    app.switch_page("pages/evaluate.py")
+    app.run()
+    no_problems(app)
+    assert any("only 3 images" in w.value for w in app.warning)  # 1 test image per class: said so
+
     app.switch_page("pages/predict.py")
     app.run()
     no_problems(app)
@@ -245,3 +256,76 @@ def test_every_page_works_beside_broken_models(studio_with_model, page):
         app.sidebar.selectbox[1].set_value("other-shape").run()
         no_problems(app)
         assert "changed after saving" in app.error[0].value
+
+
+def test_a_model_that_cannot_learn_is_called_out_after_training(studio):
+    """Both classes hold the same grey picture: no model can tell them apart."""
+    grey = io.BytesIO()
+    Image.new("RGB", (40, 40), (128, 128, 128)).save(grey, "PNG")
+    for name in ("left", "right"):
+        folder = studio / "data" / "custom" / "same" / name
+        folder.mkdir(parents=True)
+        for i in range(20):
+            (folder / f"{i}.png").write_bytes(grey.getvalue())
+    app = open_page("pages/train.py")
+    app.session_state["dataset"] = "custom/same"
+    app.run()
+    by_label(app.selectbox, "Preset").set_value("photos-cnn")
+    app.run()
+    by_label(app.select_slider, "Batch size").set_value(16)
+    start_training(app, 0)
+    wait_for_finish(app)
+    assert any("learned next to nothing" in w.value for w in app.warning), [w.value for w in app.warning]
+
+
+def test_the_dataset_builder_makes_a_class_folder_the_cli_can_train(studio):
+    from tests.support import make_photo
+
+    def png(kind, seed):
+        buffer = io.BytesIO()
+        make_photo(kind, seed=seed).save(buffer, "PNG")
+        return buffer.getvalue()
+
+    app = open_page("pages/eda.py")
+    by_label(app.text_input, "Name of the new dataset").set_value("hand signs")
+    app.button[[b.label for b in app.button].index("Create")].click()
+    app.run()
+    no_problems(app)
+    assert app.session_state["builder_dataset"] == "custom/hand-signs"
+    for class_name in ("thumbs up", "thumbs down"):
+        by_label(app.text_input, "New class").set_value(class_name)
+        app.button[[b.label for b in app.button].index("Add class")].click()
+        app.run()
+    no_problems(app)
+    for kind, class_name in enumerate(("thumbs-up", "thumbs-down")):
+        files = [(f"{class_name}{i}.png", png(kind, i), "image/png") for i in range(4)]
+        files.append(("notes.png", b"not an image at all", "image/png"))
+        by_label(app.file_uploader, f"Add images to {class_name}").set_value(files)
+        app.run()
+        no_problems(app)
+        assert any(f"Added 4 images to {class_name}" in s.value for s in app.success)
+        assert any("notes.png" in e.value for e in app.error)  # a bad file is named, the rest are kept
+    folder = studio / "data" / "custom" / "hand-signs"
+    assert sorted(p.name for p in folder.iterdir()) == ["thumbs-down", "thumbs-up"]
+    assert len(list((folder / "thumbs-up").iterdir())) == 4
+    app.button(key=next(b.key for b in app.button if b.key and b.key.startswith("remove_custom/hand-signs_thumbs-up"))
+               ).click()
+    app.run()
+    assert len(list((folder / "thumbs-up").iterdir())) == 3
+    app.button[[b.label for b in app.button].index("Explore and train this dataset")].click()
+    app.run()
+    no_problems(app)
+    assert app.session_state["dataset"] == "custom/hand-signs"
+    app.button(key="drop_custom/hand-signs_thumbs-down").click()
+    app.run()
+    assert sorted(p.name for p in folder.iterdir()) == ["thumbs-up"]
+
+
+def test_delete_a_model_and_a_run_with_confirmation(studio_with_model):
+    app = open_page("pages/overview.py")
+    assert "mnist" not in app.selectbox(key="delete_model_choice").options  # shipped: not offered
+    app.selectbox(key="delete_model_choice").set_value("tiny")
+    app.button[[b.label for b in app.button].index("Yes, delete tiny")].click()
+    app.run()
+    no_problems(app)
+    assert app.dataframe[0].value["model"].tolist() == ["mnist"]
