@@ -16,22 +16,35 @@ def render() -> None:
         st.markdown("## :material/neurology: CNN Studio")
         st.caption("Explore · train · evaluate · predict")
         known = specs.known_specs()
-        if "pending_dataset" in st.session_state:  # a page imported a dataset: select it
-            st.session_state["dataset"] = st.session_state.pop("pending_dataset")
-        if st.session_state.get("dataset") not in known:
-            st.session_state["dataset"] = "mnist"
+        choose("dataset", known, "mnist")
         st.selectbox("Dataset", known, key="dataset", format_func=specs.describe_spec)
         infos = {info.name: info for info in resources.model_infos() if info.available}
-        if "pending_model" in st.session_state:  # a page chose a model (a run just made it): select it
-            st.session_state["model"] = st.session_state.pop("pending_model")
         if infos:
-            if st.session_state.get("model") not in infos:
-                st.session_state["model"] = next(iter(infos))
+            choose("model", list(infos), next(iter(infos)))
             st.selectbox("Model", list(infos), key="model", format_func=lambda name: model_label(infos[name]))
         else:
             st.info("No model yet: the Train page makes one.")
+        remember("dataset", "model")
         if runs.active_run():
             st.fragment(training_link, run_every=2.0)()
+
+
+def choose(key: str, options: list[str], default: str) -> None:
+    """Set a sidebar choice before its widget is drawn: a page's pending pick (a dataset just built, a model
+    just trained), else the session's, else the address's (so a browser reload keeps it), else `default`."""
+    pending = st.session_state.pop(f"pending_{key}", None)
+    for candidate in (pending, st.session_state.get(key), st.query_params.get(key)):
+        if candidate in options:
+            st.session_state[key] = candidate
+            return
+    st.session_state[key] = default
+
+
+def remember(*keys: str) -> None:
+    """Keep the choices in the address: a reload, or a link shared with a colleague, opens the same ones."""
+    for key in keys:
+        if st.session_state.get(key) and st.query_params.get(key) != st.session_state[key]:
+            st.query_params[key] = st.session_state[key]
 
 
 def training_link() -> None:

@@ -173,3 +173,61 @@ def test_one_session_trains_while_another_predicts(server, browser):
     assert exceptions_on(trainer) == 0
     trainer.close()
     predictor.close()
+
+
+def test_build_a_dataset_in_the_browser_train_it_through_a_reload_and_predict(server, browser, tmp_path):
+    from tests.support import make_photo
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for kind, name in enumerate(("disc", "square")):
+        for i in range(12):
+            make_photo(kind, size=64, seed=kind * 100 + i).save(folder / f"{name}{i}.png")
+    held_out = tmp_path / "held-out-disc.png"
+    make_photo(0, size=64, seed=999).save(held_out)
+    shots = Path(os.environ.get("SCREENSHOT_DIR", tmp_path))
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.goto(f"{server}/eda")
+    wait_until_idle(page)
+    page.get_by_text("Build a dataset of your own classes", exact=False).click()
+    page.get_by_label("Name of the new dataset").fill("shapes")
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_selector("text=Saved in the data folder as custom/shapes", timeout=60000)
+    for name in ("disc", "square"):
+        page.get_by_label("New class").fill(name)
+        page.get_by_role("button", name="Add class").click()
+        page.wait_for_selector(f"text=Add images to {name}", timeout=60000)
+        wait_until_idle(page)
+    for name in ("disc", "square"):
+        uploader = page.get_by_test_id("stFileUploader").filter(has_text=f"Add images to {name}")
+        uploader.locator('input[type="file"]').set_input_files(sorted(str(p) for p in folder.glob(f"{name}*.png")))
+        page.wait_for_selector(f"text=Added 12 images to {name}", timeout=60000)
+        wait_until_idle(page)
+    assert exceptions_on(page) == 0
+    page.screenshot(path=str(shots / "dataset-builder.png"))
+    page.get_by_role("button", name="Explore and train this dataset").click()
+    wait_until_idle(page)
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Train", exact=True).click()
+    wait_until_idle(page)
+    assert "Width (filters" not in page.inner_text('[data-testid="stMain"]')  # photos-transfer, the first preset
+    page.get_by_role("button", name="Start training").click()
+    page.wait_for_selector("text=/Starting up|Epoch \\d+/", timeout=120000)
+    page.reload()  # in the middle of the run
+    page.wait_for_selector("text=Finished", timeout=300000)
+    wait_until_idle(page)
+    body = page.inner_text("body")
+    assert "Evaluate this model" in body and "start-up" in body and exceptions_on(page) == 0
+    model = re.search(r"model (\S+) saved", body).group(1)
+    page.screenshot(path=str(shots / "finished-run.png"))
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Predict", exact=True).click()
+    wait_until_idle(page)
+    assert f"Model {model}" in page.inner_text('[data-testid="stMain"]')  # the new model is the selected one
+    page.locator('input[type="file"]').last.set_input_files(str(held_out))
+    page.wait_for_selector("text=held-out-disc.png", timeout=60000)
+    wait_until_idle(page)
+    assert re.search(r"\bdisc\b · \d+%", page.inner_text('[data-testid="stMain"]')), page.inner_text("body")
+    assert exceptions_on(page) == 0
+    page.close()
