@@ -177,7 +177,7 @@ def test_every_train_config_field_round_trips_through_the_flag_table():
 
 @pytest.mark.parametrize("flags", [["--epochs", "0"], ["--epochs", "-1"], ["--epochs", "1000000000"],
                                    ["--dropout", "1.5"], ["--batch-size", "0"], ["--limit", "-5"],
-                                   ["--learning-rate", "nan"], ["--learning-rate", "-1"]])
+                                   ["--learning-rate", "nan"], ["--learning-rate", "-1"], ["--name", "../escape"]])
 def test_bad_settings_are_refused_with_one_line_before_any_data_is_loaded(studio, flags):
     result = run_cli("train", "--dataset", "does-not-exist", *flags)
     assert result.returncode == 2, result.stdout + result.stderr
@@ -225,3 +225,12 @@ def test_batch_norm_momentum_fits_the_length_of_the_run():
     assert batch_norm_momentum(9) == 0.5  # a tiny run: the average forgets its start at once
     assert 0.9 < batch_norm_momentum(100) < 0.99
     assert batch_norm_momentum(1266) == 0.99  # MNIST, 3 epochs: Keras' default
+
+
+def test_a_second_run_with_the_same_name_fails_at_once(studio):
+    started = time.perf_counter()
+    with registry.name_lock("busy"):  # a run training "busy" holds this until it has saved
+        with pytest.raises(StudioError, match="already training a model called 'busy'"):
+            train(TrainConfig(dataset="mnist", preset="mnist-seed", epochs=1, limit=50, name="busy"))
+    assert time.perf_counter() - started < 15
+    assert registry.list_models() == []
