@@ -7,7 +7,10 @@
     noise, blur and JPEG compression, 120-900 px, tilted;
 (c) mnist: official MNIST test digits re-placed on larger canvases: off-centre, scaled,
     thickened or thinned, inverted;
-(d) numbers: 2 to 4 digits in a row made from (a) and (c).
+(d) numbers: 2 to 4 digits in a row made from (a) and (c);
+(e) low resolution: MNIST test digits and drawn digits as a low-resolution scan would give them:
+    8 to 16 px tall, filling their frame to the edges, blurred, soft grey ink, few grey levels,
+    then enlarged to about 100 px, as a crop from a form or an old scan.
 Every generator is a function of a seed, so a set can be regenerated exactly.
 """
 from __future__ import annotations
@@ -200,3 +203,37 @@ def number_picture(seed: int, mnist_images: np.ndarray, mnist_labels: np.ndarray
         canvas[:, x:x + piece.shape[1]] = np.maximum(canvas[:, x:x + piece.shape[1]], piece)
         x += piece.shape[1] + gap
     return colour_scheme(canvas, SCHEMES[seed % 3], rng), text
+
+
+def low_resolution(mask: np.ndarray, label: int, seed: int) -> tuple[Image.Image, int]:
+    """An ink mask (0..1, any size) as a low-resolution scan of it, enlarged again (set e)."""
+    rng = np.random.default_rng(seed)
+    rows, columns = np.flatnonzero(mask.max(axis=1) > 0.2), np.flatnonzero(mask.max(axis=0) > 0.2)
+    crop = mask[rows.min():rows.max() + 1, columns.min():columns.max() + 1].astype(np.float32)
+    height = int(rng.integers(8, 17))
+    width = max(2, round(crop.shape[1] * height / crop.shape[0]))
+    small = cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA)
+    margin = int(rng.integers(0, 3))  # often none: the digit touches its frame
+    small = cv2.copyMakeBorder(small, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=0)
+    small = cv2.GaussianBlur(small, (0, 0), rng.uniform(0.3, 0.7))
+    paper = rng.uniform(190, 245)
+    ink = paper * rng.uniform(0.2, 0.6)  # soft grey ink, never black
+    picture = paper - (paper - ink) * np.clip(small / max(small.max(), 1e-6), 0, 1)
+    picture = picture + rng.normal(0, rng.uniform(1, 5), picture.shape)
+    step = 256 / int(rng.choice([6, 8, 16]))  # few grey levels
+    picture = np.clip(np.floor(picture / step) * step + step / 2, 0, 255).astype(np.uint8)
+    factor = 100 / picture.shape[0]
+    size = (max(1, round(picture.shape[1] * factor)), max(1, round(picture.shape[0] * factor)))
+    interpolation = [cv2.INTER_NEAREST, cv2.INTER_LINEAR, cv2.INTER_CUBIC][int(rng.integers(3))]
+    large = cv2.resize(picture, size, interpolation=interpolation)
+    return Image.fromarray(large).convert("RGB"), label
+
+
+def low_resolution_digit(seed: int, mnist_images: np.ndarray, mnist_labels: np.ndarray) -> tuple[Image.Image, int]:
+    """Set (e): half from MNIST test digits, half from the stroke generator."""
+    rng = np.random.default_rng(seed)
+    if rng.random() < 0.5:
+        index = int(rng.integers(len(mnist_images)))
+        return low_resolution(mnist_images[index] / 255.0, int(mnist_labels[index]), seed)
+    digit = int(rng.integers(10))
+    return low_resolution(draw_digit_mask(digit, rng, size=200, scale=(0.6, 0.9), thickness=(12, 24)), digit, seed)

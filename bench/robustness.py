@@ -1,7 +1,7 @@
 """Accuracy of the shipped digit model on the project's own real-world digit sets (bench/digit_sets.py).
 
 Seeds start at 1,000,000: these sets were never used while building the preprocessing.
-Usage: MNIST_DIR=../shared/data/mnist python -m bench.robustness [SCALE]   (SCALE 1 = 300/300/1000/200 + 100 blanks)
+Usage: MNIST_DIR=../shared/data/mnist python -m bench.robustness [SCALE]   (SCALE 1 = 300/300/1000/200/500 + 100 blanks)
 """
 import os
 import sys
@@ -17,7 +17,7 @@ from bench import digit_sets
 from bench._mnist import read_idx
 
 BASE = 1_000_000
-TARGETS = {"canvas": 0.98, "photo": 0.98, "mnist": 0.99, "numbers": 0.90}
+TARGETS = {"canvas": 0.98, "photo": 0.98, "mnist": 0.99, "numbers": 0.90, "lowres": 0.95}
 
 
 def main() -> int:
@@ -25,7 +25,8 @@ def main() -> int:
     from core.inference.predictor import Predictor
 
     scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
-    sizes = {name: int(n * scale) for name, n in (("canvas", 300), ("photo", 300), ("mnist", 1000), ("numbers", 200))}
+    sizes = {name: int(n * scale) for name, n in (("canvas", 300), ("photo", 300), ("mnist", 1000), ("numbers", 200),
+                                                 ("lowres", 500))}
     predictor = Predictor.from_registry("mnist")
     images, labels = read_idx("t10k-images-idx3-ubyte"), read_idx("t10k-labels-idx1-ubyte")
     fonts = digit_sets.machine_fonts()
@@ -34,6 +35,7 @@ def main() -> int:
         "photo": lambda i: digit_sets.photo_digit(BASE + 10_000 + i, fonts),
         "mnist": lambda i: digit_sets.replaced_mnist(images[i], int(labels[i]), BASE + 20_000 + i),
         "numbers": lambda i: digit_sets.number_picture(BASE + 30_000 + i, images, labels),
+        "lowres": lambda i: digit_sets.low_resolution_digit(BASE + 50_000 + i, images, labels),
     }
     print(f"shipped model, {len(fonts)} fonts on this machine")
     failed = False
