@@ -17,6 +17,10 @@ class NoDigitError(ImageError):
     """The image is readable but holds nothing that looks like a digit."""
 
 
+class NotADigitError(NoDigitError):
+    """Ink was found, but the digit gate says it is a letter, a symbol or a drawing, not a digit."""
+
+
 class NotAPetError(ImageError):
     """A cat-or-dog model was shown a photo that is neither."""
 

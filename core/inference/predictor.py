@@ -4,7 +4,9 @@ A loaded model is shared by every dashboard session, so it is only ever called t
 one traced `tf.function` (`model(x, training=False)`) or one TFLite interpreter behind a lock,
 both safe to call from many threads and much faster than `model.predict` for a single image.
 A model on the pretrained backbone also answers with ImageNet's own guess ("looks like: tabby"),
-from the same pass, and a cat-or-dog model refuses a photo that ImageNet sees as neither.
+from the same pass, and a cat-or-dog model refuses a photo that ImageNet sees as neither. A digit
+model is served with the digit gate (`core.model.gate`) in the same pass, and refuses a letter,
+a symbol or a drawing as "not a digit".
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import ImageError, ModelError, NotAPetError, StudioError
+from core.errors import ImageError, ModelError, NotADigitError, NotAPetError, StudioError
 
 UNSURE_BELOW = 0.7  # below this top probability the answer is "not sure" with the top 3
 # ImageNet's probability of dogs, cats and their wild kin together, under which a photo is neither cat nor dog.
@@ -103,7 +105,14 @@ class Predictor:
         self.crop = crop
         self.input_shape = tuple(model.input_shape[1:])
         self.pets = {name.lower() for name in self.class_names} <= PET_CLASSES and len(self.class_names) == 2
-        self.serving = with_imagenet_head(model) if backbone else model
+        self.backbone = backbone
+        self.gate_threshold = None
+        if backbone:
+            self.serving = with_imagenet_head(model)
+        elif kind == "digits" and self.input_shape == DIGIT_INPUT:
+            self.serving, self.gate_threshold = with_digit_gate(model)
+        else:
+            self.serving = model
         self._forward = forward_fn(self.serving)
         self._single = None
         if fast_single:
@@ -131,7 +140,8 @@ class Predictor:
                    backbone=meta.get("backbone"))
 
     def outputs(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """(class probabilities, ImageNet probabilities or None) for a batch."""
+        """(class probabilities, what the serving model adds or None) for a batch: ImageNet's probabilities
+        for a model on the pretrained backbone, the gate's P(not a digit) for a digit model."""
         batch = np.asarray(batch, dtype=np.float32)
         if self._single is not None and len(batch) <= FEW:
             # A few pictures go one by one through the TFLite interpreter: as fast, and TensorFlow never
@@ -147,14 +157,18 @@ class Predictor:
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         return self.outputs(batch)[0]
 
-    def _predictions(self, inputs: np.ndarray, boxes=None) -> list[Prediction | StudioError]:
-        probabilities, imagenet = self.outputs(inputs)
+    def predict_inputs(self, inputs: np.ndarray, boxes=None) -> list[Prediction | StudioError]:
+        """Answers for a batch of model inputs already prepared; a refused one is its error, in its place."""
+        probabilities, extra = self.outputs(inputs)
         results = []
         for i, p in enumerate(probabilities):
             looks_like = None
-            if imagenet is not None:
-                looks_like = imagenet_guess(imagenet[i])
-                if self.pets and pet_share(imagenet[i]) < PET_SHARE_BELOW:
+            if self.gate_threshold is not None and extra[i, 0] > self.gate_threshold:
+                results.append(NotADigitError(NOT_A_DIGIT))
+                continue
+            if self.backbone:
+                looks_like = imagenet_guess(extra[i])
+                if self.pets and pet_share(extra[i]) < PET_SHARE_BELOW:
                     results.append(NotAPetError(f"This doesn't look like a cat or a dog (it looks more like: "
                                                 f"{looks_like[0]})."))
                     continue
@@ -178,7 +192,7 @@ class Predictor:
 
     def predict(self, picture) -> Prediction:
         """One picture → one prediction. Raises NoDigitError or NotAPetError when there is nothing to answer."""
-        outcome = self._predictions(self.model_input(picture)[None])[0]
+        outcome = self.predict_inputs(self.model_input(picture)[None])[0]
         if isinstance(outcome, StudioError):
             raise outcome
         return outcome
@@ -194,7 +208,7 @@ class Predictor:
                 results[i] = exc
         for start in range(0, len(inputs), BATCH):
             chunk = np.stack(inputs[start:start + BATCH])
-            for i, outcome in zip(places[start:start + BATCH], self._predictions(chunk)):
+            for i, outcome in zip(places[start:start + BATCH], self.predict_inputs(chunk)):
                 results[i] = outcome
         return results
 
@@ -206,7 +220,13 @@ class Predictor:
             raise StudioError("Reading numbers needs a digit model.")
         crops = split_digits(picture)
         inputs = np.stack([c.image[..., None] for c in crops])
-        return NumberReading(self._predictions(inputs, [c.box for c in crops]))
+        outcomes = self.predict_inputs(inputs, [c.box for c in crops])
+        refused = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, StudioError)]
+        if refused:  # reported, never guessed
+            place = refused[0] + 1
+            raise NotADigitError(f"Mark {place} of {len(outcomes)}, counted from the left, doesn't look like a "
+                                 "digit, so the number is not read. Write digits only, side by side.")
+        return NumberReading(outcomes)
 
     def classes_of(self, inputs: np.ndarray) -> np.ndarray:
         """The predicted class index of every model input in a large array, batch by batch."""
@@ -227,6 +247,8 @@ class Predictor:
 
 
 BATCH = 64
+DIGIT_INPUT = (28, 28, 1)
+NOT_A_DIGIT = "That doesn't look like a digit. Draw or photograph one digit, 0 to 9."
 FEW = 16  # up to this many pictures, a fast-single predictor answers one by one (see `outputs`)
 
 
@@ -245,6 +267,22 @@ def with_imagenet_head(model):
         [model.output, imagenet(features)]))
     imagenet.set_weights(list(lite0.imagenet_head()))
     return serving
+
+
+def with_digit_gate(model):
+    """(the digit model plus the gate's P(not a digit) as one more output, the gate's threshold);
+    the model alone and None when no gate ships."""
+    import keras
+    from keras import layers
+
+    from core.model.gate import load_gate
+
+    gate, threshold = load_gate()
+    if gate is None:
+        return model, None
+    inputs = keras.Input(DIGIT_INPUT)
+    serving = keras.Model(inputs, layers.Concatenate(name="digits_then_gate")([model(inputs), gate(inputs)]))
+    return serving, threshold
 
 
 def imagenet_guess(probabilities: np.ndarray) -> tuple[str, float]:

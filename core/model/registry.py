@@ -118,7 +118,6 @@ def unique_name(stem: str, root: Path | None = None) -> str:
 def save_model(model, name: str, meta: dict, history: dict | None = None, root: Path | None = None,
                replace: bool = False) -> ModelInfo:
     """Save atomically. The optimizer state is not kept: saved models are for inference and evaluation."""
-    import keras
 
     root = Path(root or config.models_dir())
     check_name(name)
@@ -138,10 +137,7 @@ def save_model(model, name: str, meta: dict, history: dict | None = None, root: 
         raise ModelError(f"The model folder {root} cannot be written ({exc.strerror or exc}); "
                          "the models already there are untouched.") from None
     try:
-        # Rebuilt from its config, the copy is uncompiled: no optimizer state in the file (a third of the size).
-        inference = keras.Model.from_config(model.get_config())
-        inference.set_weights(model.get_weights())
-        inference.save(staging / MODEL_FILE)
+        without_optimizer(model).save(staging / MODEL_FILE)
         (staging / META_FILE).write_text(json.dumps(meta, indent=2, default=_json_default))
         (staging / HISTORY_FILE).write_text(json.dumps(history or {}, default=_json_default))
         for item in staging.iterdir():
@@ -161,6 +157,16 @@ def save_model(model, name: str, meta: dict, history: dict | None = None, root: 
         raise ModelError(f"The model could not be saved ({exc.strerror or exc}); "
                          "the models already there are untouched.") from None
     return read_info(final)
+
+
+def without_optimizer(model):
+    """An uncompiled copy rebuilt from the model's config: its file holds no optimizer state (a third of
+    the size), which inference and evaluation never need."""
+    import keras
+
+    copy = keras.Model.from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def completed_meta(model, name: str, meta: dict) -> dict:

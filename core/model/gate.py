@@ -1,0 +1,44 @@
+"""The digit gate: a small CNN that tells a digit from anything else, on a digit model's 28×28 input.
+
+It ships with the code (`digit_gate.keras`, with its calibrated threshold in `digit_gate.json`),
+like ImageNet's class names, and any digit model is served with it: the Predict page, uploads and
+the command line answer "that doesn't look like a digit" when it says so. Trained by
+`python -m core.training.gate` on MNIST and generated non-digits (`core.data.not_digits`).
+"""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+GATE_FILE = HERE / "digit_gate.keras"
+GATE_META = HERE / "digit_gate.json"
+INPUT_SHAPE = (28, 28, 1)
+
+
+def build_gate():
+    """28×28×1 in 0..255 (white ink on black, as the digit models take it) → P(not a digit)."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(INPUT_SHAPE)
+    x = layers.Rescaling(1 / 255)(inputs)
+    for filters in (32, 64):
+        x = layers.Conv2D(filters, 3, activation="relu")(x)
+        x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.3)(x)
+    x = layers.Dense(64, activation="relu")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="not_a_digit")(x)
+    return keras.Model(inputs, outputs, name="digit_gate")
+
+
+@functools.cache
+def load_gate():
+    """(gate model, threshold), or (None, None) when the gate file is missing (then no input is refused)."""
+    if not GATE_FILE.is_file():
+        return None, None
+    from core.model.registry import load_keras_model
+
+    return load_keras_model(GATE_FILE), float(json.loads(GATE_META.read_text())["threshold"])

@@ -1,0 +1,69 @@
+"""The digit gate: letters, symbols and drawings are "not a digit"; digits are still read."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.data.not_digits import SHAPES, drawn, machine_fonts, not_a_digit
+from core.errors import NoDigitError, NotADigitError
+from core.inference.predictor import Predictor
+from core.model import gate
+from tests.support import SEVEN, canvas_rgba, run_cli
+
+LETTER_A = [[(60, 240), (140, 40), (220, 240)], [(95, 160), (185, 160)]]
+STAR = [[(140, 30), (205, 240), (35, 105), (245, 105), (75, 240), (140, 30)]]
+pytestmark = pytest.mark.skipif(not gate.GATE_FILE.is_file(), reason="no digit gate has been trained")
+
+
+@pytest.fixture
+def predictor(studio_with_model):
+    return Predictor.from_registry("tiny")
+
+
+@pytest.mark.parametrize("strokes", [LETTER_A, STAR], ids=["letter A", "star"])
+def test_a_drawing_that_is_not_a_digit_is_refused_in_a_sentence(predictor, strokes):
+    with pytest.raises(NotADigitError, match="doesn't look like a digit"):
+        predictor.predict(canvas_rgba(strokes))
+
+
+def test_a_drawn_digit_is_still_read(predictor):
+    assert predictor.predict(canvas_rgba(SEVEN, width=16)).label.isdigit()
+
+
+def test_a_number_with_a_mark_that_is_no_digit_is_reported_not_guessed(predictor):
+    strokes = [[(30 + x, y) for x, y in stroke] for stroke in SEVEN] + \
+        [[(300 + x * 0.8, y) for x, y in stroke] for stroke in STAR]
+    with pytest.raises(NotADigitError, match="Mark 2 of 2"):
+        predictor.read_number(canvas_rgba(strokes, size=(560, 280)))
+
+
+def test_the_command_line_answers_a_letter_with_an_error_line(studio_with_model, tmp_path):
+    Image.fromarray(canvas_rgba(LETTER_A)).save(tmp_path / "a.png")
+    Image.fromarray(canvas_rgba(SEVEN)).save(tmp_path / "seven.png")
+    result = run_cli("predict", "--model", "tiny", str(tmp_path / "a.png"), str(tmp_path / "seven.png"))
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 1 and "doesn't look like a digit" in lines[0]["error"]
+    assert lines[1]["label"].isdigit()
+
+
+def test_without_a_gate_nothing_is_refused(studio_with_model, monkeypatch):
+    monkeypatch.setattr(gate, "load_gate", lambda: (None, None))
+    assert Predictor.from_registry("tiny").predict(canvas_rgba(STAR)).label.isdigit()
+
+
+def test_a_refusal_is_still_no_digit_for_every_caller():
+    assert issubclass(NotADigitError, NoDigitError)  # the canvas, uploads and CLI treat both alike
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_generated_shape_has_ink(shape):
+    assert drawn(shape, 160, np.random.default_rng(0)).max() > 0.5
+
+
+def test_generated_non_digits_are_seeded_and_varied():
+    fonts = machine_fonts()
+    first = [not_a_digit(seed, fonts) for seed in range(40)]
+    again = [not_a_digit(seed, fonts) for seed in range(40)]
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(first, again))
+    assert len({what.split()[0] for _, what in first}) >= 5
