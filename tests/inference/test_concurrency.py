@@ -41,4 +41,5 @@ def test_the_tflite_single_image_path_matches_tensorflow(studio_with_model):
     predictor = Predictor.from_registry("mnist", fast_single=True)
     for picture in pictures(5):
         x = predictor.model_input(picture)[None]
-        assert np.allclose(predictor.probabilities(x), predictor._forward(x).numpy(), atol=1e-5)
+        classes, gate = predictor.outputs(x)  # the digits' probabilities and the gate's P(not a digit)
+        assert np.allclose(np.hstack([classes, gate]), predictor._forward(x).numpy(), atol=1e-5)
