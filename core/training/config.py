@@ -52,6 +52,11 @@ class TrainConfig:
     fine_tune_epochs: int = flag(0, type=int, low=0, high=1000,
                                  help="pretrained presets: extra epochs with the top of the backbone unfrozen")
     limit: int | None = flag(type=int, low=1, high=10 ** 9, help="train on at most this many samples")
+    scans: int = flag(0, type=int, low=0, high=10 ** 6, help="digits: also train on this many training digits as "
+                                                           "low-resolution scans (8-16 px tall, blurred, few grey "
+                                                           "levels, enlarged)")
+    init_from: str | None = flag(help="start from the weights of this registry model (same preset and classes) "
+                                      "instead of random ones")
     val_fraction: float = flag(0.1, type=float, low=0.01, high=0.5, help="share of the training data held out "
                                                                         "for validation")
     seed: int = flag(config.SEED, type=int, low=0, high=2 ** 31 - 1, help="random seed")

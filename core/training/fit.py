@@ -16,6 +16,7 @@ import numpy as np
 
 from core.errors import StudioError
 from core.training.config import TrainConfig, command_for
+from core.training.pictures import with_scans
 
 Emit = Callable[[dict], None]
 
@@ -155,9 +156,18 @@ def train(cfg: TrainConfig, emit: Emit | None = None, should_stop: Callable[[], 
             raise StudioError(f"The preset {cfg.preset} is for {preset.kind}, but {specs.describe_spec(cfg.dataset)} "
                               f"holds {data.kind}; pick a {data.kind} preset.")
         train_split = specs.subset(data.train, cfg.limit, cfg.seed)
+        if cfg.scans:
+            if data.kind != "digits":
+                raise StudioError("--scans adds low-resolution scans of digits; this dataset holds photos.")
+            emit({"type": "status", "message": f"Making {cfg.scans:,} low-resolution scans of training digits"})
+            train_split = with_scans(train_split, cfg.scans, cfg.seed)
         val_split = specs.subset(data.val, cfg.limit and max(cfg.limit // 5, 1), cfg.seed)
         if preset.backbone:
             from core.training import transfer
+
+            if cfg.init_from:
+                raise StudioError("--init-from is for presets trained from scratch; a pretrained preset starts "
+                                  "from its backbone.")
 
             model, history, cancelled, test_probabilities = transfer.fit(cfg, preset, data, train_split, val_split,
                                                                          emit, should_stop)
@@ -230,6 +240,8 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: Emit, shou
     try:
         with strategy.scope():
             model = build_model(preset, num_classes, knobs)
+            if cfg.init_from:
+                start_from(model, cfg.init_from)
             suit_batch_norm(model, cfg.epochs * steps)
             _compile(model, cfg, steps)
             model.optimizer.build(model.trainable_variables)  # its slots exist before any replica runs
@@ -248,6 +260,18 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: Emit, shou
         # The saved model computes in float32 and lives outside any strategy: portable, and exact to evaluate.
         model = float32_twin(model, preset, num_classes, knobs)
     return model, history, cancel.cancelled
+
+
+def start_from(model, name: str) -> None:
+    """Copy a registry model's weights into `model`, which must be the same network."""
+    from core.model import registry
+
+    _, source = registry.load(name)
+    try:
+        model.set_weights(source.get_weights())
+    except ValueError:
+        raise StudioError(f"The model {name!r} is another network than this preset builds; start from a model "
+                          "trained with the same preset, width and classes.") from None
 
 
 def describe(cfg: TrainConfig, data, model, report: dict, history: dict, seconds: float, train_samples: int) -> dict:

@@ -41,24 +41,11 @@ def redrawn_digit(image28: np.ndarray, rng) -> np.ndarray:
     return prepare_digit(large).image
 
 
-def prepared(pictures) -> np.ndarray:
-    """Ink masks (float 0..1) or grey pictures (uint8) through the studio's preprocessing."""
-    from core.inference.digit_input import prepare_digit
-
-    images = []
-    for picture in pictures:
-        try:
-            grey = picture if picture.dtype == np.uint8 else (picture * 255).astype(np.uint8)
-            images.append(prepare_digit(grey).image)
-        except NoDigitError:
-            continue  # too faint to be ink: the "no digit found" answer covers it already
-    return np.stack(images)
-
-
 def gate_data(seed: int = SEED):
     from core.data.drawn_digits import draw_digit_mask, low_resolution_scan
     from core.data.mnist import load_mnist
     from core.data.not_digits import glyph, machine_fonts, not_a_digit
+    from core.training.pictures import prepared
 
     rng = np.random.default_rng(seed)
     mnist = load_mnist()

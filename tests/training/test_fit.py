@@ -163,7 +163,8 @@ def test_every_train_config_field_round_trips_through_the_flag_table():
     cfg = TrainConfig(dataset="custom/flowers", preset="photos-transfer", epochs=7, dropout=0.35, batch_size=48,
                       learning_rate=0.0025, augment=False, batch_norm=True, class_weights=True, early_stopping=3,
                       width=0.75,
-                      lr_schedule="cosine", fine_tune_epochs=2, limit=500, val_fraction=0.2, seed=7,
+                      lr_schedule="cosine", fine_tune_epochs=2, limit=500, scans=300, init_from="mnist",
+                      val_fraction=0.2, seed=7,
                       name="my-model", replace=True, strategy="mirrored", precision="float32",
                       steps_per_execution=4)
     parser = argparse.ArgumentParser()
@@ -234,3 +235,14 @@ def test_a_second_run_with_the_same_name_fails_at_once(studio):
             train(TrainConfig(dataset="mnist", preset="mnist-seed", epochs=1, limit=50, name="busy"))
     assert time.perf_counter() - started < 15
     assert registry.list_models() == []
+
+
+def test_training_can_start_from_a_model_and_add_low_resolution_scans(studio_with_model):
+    events = []
+    info = train(TrainConfig(dataset="mnist", preset="mnist-seed", epochs=1, batch_size=32, limit=300, scans=60,
+                             init_from="tiny", name="scanned"), events.append)
+    assert 350 <= info.meta["train_samples"] <= 360  # a few scans may be too faint to keep
+    assert info.meta["hyperparameters"]["init_from"] == "tiny" and "--scans 60" in info.meta["training_command"]
+    assert any("low-resolution scans" in e.get("message", "") for e in events)
+    with pytest.raises(StudioError, match="another network"):
+        train(TrainConfig(dataset="mnist", preset="mnist-bn", epochs=1, limit=50, init_from="tiny"))
