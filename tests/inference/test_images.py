@@ -86,7 +86,7 @@ def test_a_huge_photo_is_decoded_at_reduced_size(tmp_path, kind):
     if kind == "JPEG":
         path.write_bytes(badfiles.big_photo(8900))
     else:
-        Image.open(io.BytesIO(badfiles.big_photo(6000))).save(path, optimize=False)
+        Image.open(io.BytesIO(badfiles.big_photo(4500))).save(path, optimize=False)
     result = subprocess.run([sys.executable, "-c", PEAK_DURING_DECODE, str(path), "1024"], capture_output=True,
                             text=True, cwd=ROOT, check=True)
     side, peak_mb = map(int, result.stdout.split())

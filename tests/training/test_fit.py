@@ -212,7 +212,7 @@ def test_a_taken_name_is_refused_at_once_and_the_model_stays_byte_identical(stud
     assert {p.name: p.read_bytes() for p in shipped.iterdir()} == before
 
 
-@pytest.mark.parametrize("preset", ["photos-cnn", "photos-xception"])
+@pytest.mark.parametrize("preset", ["photos-cnn"])  # photos-xception too (measured), but 36 s: not in the suite
 def test_from_scratch_photo_presets_learn_from_40_images_a_class(studio, preset):
     """With Keras' batch norm momentum (0.99) both ended at exactly 50%: one class for everything."""
     root = build_photo_folder(studio / "data" / "shapes", ["disc", "square"], per_class=40, broken=False)
