@@ -210,7 +210,7 @@ def recover(root: Path) -> list[str]:
     two renames, a moment away from finishing."""
     restored = []
     for old in root.glob(f"{OLD_PREFIX}*"):
-        name, _, pid = old.name[len(OLD_PREFIX):].rpartition("-")
+        name, pid = _set_aside(old)
         if not name or (root / name).exists() or _alive(pid):
             continue
         try:
@@ -223,8 +223,16 @@ def recover(root: Path) -> list[str]:
     return restored
 
 
+def _set_aside(item: Path) -> tuple[str, str]:
+    """(model name, saver's pid) of a folder a replace set aside as `.staging-old-<name>-<pid>`, else ("", "")."""
+    if not item.name.startswith(OLD_PREFIX):
+        return "", ""
+    name, _, pid = item.name[len(OLD_PREFIX):].rpartition("-")
+    return name, pid
+
+
 def _only_copy(root: Path, item: Path) -> bool:
-    name = item.name[len(OLD_PREFIX):].rpartition("-")[0] if item.name.startswith(OLD_PREFIX) else None
+    name = _set_aside(item)[0]
     return bool(name) and not (root / name).exists()
 
 
@@ -282,6 +290,22 @@ def list_models(root: Path | None = None) -> list[ModelInfo]:
     recover(root)
     infos = [read_info(p) for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
     return sorted(infos, key=lambda i: (i.name != "mnist", -_mtime(i.path)))
+
+
+def saved_by_run(run_id: str, root: Path | None = None) -> ModelInfo | None:
+    """The model a background run saved, found by the run id in its meta (only that folder is read fully)."""
+    root = Path(root or config.models_dir())
+    if not root.is_dir():
+        return None
+    for folder in root.iterdir():
+        if folder.name.startswith("."):  # staging and set-aside copies are not the registry
+            continue
+        try:
+            if json.loads((folder / META_FILE).read_text()).get("run") == run_id:
+                return read_info(folder)
+        except (OSError, ValueError, AttributeError):
+            continue
+    return None
 
 
 def _mtime(path: Path) -> float:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from core import config
 from core.errors import RunError
+from core.model.registry import saved_by_run
 from core.training.config import TrainConfig, to_args
 
 EVENTS = "events.jsonl"
@@ -134,24 +135,17 @@ def load_run(run_dir: Path) -> Run:
     if final:
         run.status = TERMINAL[final["type"]]
         run.detail = final.get("error", "") or final.get("message", "")
-    elif not _alive(run_dir) and (saved := _model_saved_by(run.id)):
-        # Killed after the save, before its last event: the registry has the truth.
-        run.events.append({"type": "done", "model": saved.name, "time": _mtime(saved.path),
-                           "test_accuracy": saved.accuracy, "test_loss": saved.meta["metrics"]["test_loss"],
-                           "seconds": saved.meta.get("training_seconds", 0)})
-        run.status = "done"
     elif not _alive(run_dir):
-        # Started but neither finished nor running: killed, crashed, or the machine restarted.
-        started = (run_dir / "process.json").exists()
-        run.status = "interrupted" if started else "failed"
-        run.detail = "The training process stopped without finishing (killed or crashed); no model was saved."
+        saved = saved_by_run(run.id)
+        if saved:  # killed after the save, before its last event: the registry has the truth
+            run.events.append({"type": "done", "model": saved.name, "time": _mtime(saved.path),
+                               "test_accuracy": saved.accuracy, "test_loss": saved.meta["metrics"]["test_loss"],
+                               "seconds": saved.meta.get("training_seconds", 0)})
+            run.status = "done"
+        else:  # started but neither finished nor running: killed, crashed, or the machine restarted
+            run.status = "interrupted" if (run_dir / "process.json").exists() else "failed"
+            run.detail = "The training process stopped without finishing (killed or crashed); no model was saved."
     return run
-
-
-def _model_saved_by(run_id: str):
-    from core.model.registry import list_models
-
-    return next((info for info in list_models() if info.meta.get("run") == run_id), None)
 
 
 def get_run(run_id: str, root: Path | None = None) -> Run:
