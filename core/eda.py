@@ -32,11 +32,15 @@ def label_counts(dataset):
 IMBALANCED = 2.0  # past this ratio of largest to smallest class, training weighs classes by default
 
 
-def imbalance(dataset) -> float:
-    """How many times the largest class outnumbers the smallest, over all splits (inf with an empty class)."""
-    counts = np.bincount(np.concatenate([dataset.train.y, dataset.val.y, dataset.test.y]),
-                         minlength=len(dataset.class_names))
+def imbalance_ratio(counts: np.ndarray) -> float:
+    """How many times the largest class outnumbers the smallest (inf with an empty class)."""
     return float(counts.max() / counts.min()) if counts.min() else float("inf")
+
+
+def imbalance(dataset) -> float:
+    """`imbalance_ratio` over all splits of a dataset."""
+    labels = np.concatenate([dataset.train.y, dataset.val.y, dataset.test.y])
+    return imbalance_ratio(np.bincount(labels, minlength=len(dataset.class_names)))
 
 
 def samples_per_class(x: np.ndarray, y: np.ndarray, per_class: int, seed: int) -> dict[int, np.ndarray]:

@@ -15,8 +15,9 @@ def chance_accuracy(labels) -> float:
     return float(counts.max() / counts.sum()) if counts.sum() else 0.0
 
 
-def near_chance(accuracy: float | None, labels) -> bool:
-    return accuracy is not None and accuracy < chance_accuracy(labels) + NEAR_CHANCE
+def near_chance(accuracy: float | None, chance: float) -> bool:
+    """Whether an accuracy is within NEAR_CHANCE of `chance_accuracy`."""
+    return accuracy is not None and accuracy < chance + NEAR_CHANCE
 
 
 def accuracy_interval(correct: int, total: int, confidence: float = 0.95) -> tuple[float, float]:

@@ -52,17 +52,12 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
-def weights_by_default(labels: np.ndarray, num_classes: int) -> bool:
-    from core.eda import IMBALANCED
-
-    counts = np.bincount(labels, minlength=num_classes)
-    return bool(counts.min()) and counts.max() / counts.min() > IMBALANCED
-
-
 def class_weights(labels: np.ndarray, num_classes: int, wanted: bool | None = None) -> dict | None:
     """Balanced class weights: when asked for, or (`wanted` None) when the classes are imbalanced."""
+    from core.eda import IMBALANCED, imbalance_ratio
+
     counts = np.bincount(labels, minlength=num_classes)
-    if counts.min() == 0 or not (weights_by_default(labels, num_classes) if wanted is None else wanted):
+    if counts.min() == 0 or not (imbalance_ratio(counts) > IMBALANCED if wanted is None else wanted):
         return None
     from sklearn.utils.class_weight import compute_class_weight
 
@@ -189,7 +184,7 @@ def train(cfg: TrainConfig, emit: Emit | None = None, should_stop: Callable[[], 
     emit({"type": "done", "model": info.name, "test_accuracy": report["accuracy"], "test_loss": report["loss"],
           "auc": report.get("auc"), "seconds": round(seconds, 1), "val_accuracy": meta["metrics"]["val_accuracy"],
           "chance_accuracy": meta["metrics"]["chance_accuracy"],
-          "near_chance": evaluation.near_chance(meta["metrics"]["val_accuracy"], val_split.y)})
+          "near_chance": evaluation.near_chance(meta["metrics"]["val_accuracy"], meta["metrics"]["chance_accuracy"])})
     return info
 
 
