@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import math
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -52,10 +51,11 @@ def canvas_digit(seed: int) -> tuple[Image.Image, int]:
     return colour_scheme(draw_digit_mask(digit, rng), SCHEMES[seed % 3], rng), digit
 
 
-def machine_fonts() -> list[str]:
-    fonts = sorted(str(p) for p in Path("/usr/share/fonts").rglob("*.ttf"))
-    usable = [f for f in fonts if not any(w in f.lower() for w in ("symbol", "emoji", "math", "ding"))]
-    return usable or [None]
+def machine_fonts() -> list[str | None]:
+    """The machine's text fonts, or [None] (Pillow's built-in font) where there are none."""
+    from core.data import not_digits
+
+    return not_digits.machine_fonts() or [None]
 
 
 def paper(size: tuple[int, int], rng) -> np.ndarray:

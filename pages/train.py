@@ -150,12 +150,12 @@ def show_run(run: runs.Run) -> None:
 def live_view() -> None:
     """The run going now; else the one this session started; else, after a reload, the latest one."""
     past = runs.list_runs()
-    active = next((r for r in past if r.status == "running"), None)
-    watched = active.id if active else st.session_state.get("watch_run") or (past[0].id if past else None)
-    if watched is None:
+    mine = st.session_state.get("watch_run")
+    run = next((r for r in past if r.status == "running"), None) or next((r for r in past if r.id == mine), None) \
+        or (past[0] if past else None)
+    if run is None:
         st.info("No run yet: choose settings above and press **Start training**.")
         return
-    run = runs.get_run(watched)
     st.subheader(f"Run {run.id}: {run.config.get('preset')} on {specs.describe_spec(run.config.get('dataset', ''))}")
     if run.status == "running" and st.button("Cancel run", icon=":material/stop:"):
         with st.spinner("Stopping…"):

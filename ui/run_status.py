@@ -22,10 +22,14 @@ def progress(run: runs.Run) -> tuple[float, str]:
     return share, f"Epoch {epoch}/{epochs} · batch {batch}/{steps}"
 
 
+def _ended(run: runs.Run) -> float | None:
+    return next((e["time"] for e in reversed(run.events) if e.get("type") in runs.TERMINAL), None)
+
+
 def phases(run: runs.Run) -> str:
     """'start-up 6 s · training 31 s · evaluating and saving 4 s' for a finished run."""
     start = next((e["time"] for e in run.events if e.get("type") == "start"), None)
-    end = next((e["time"] for e in reversed(run.events) if e.get("type") in runs.TERMINAL), None)
+    end = _ended(run)
     if start is None or end is None:
         return ""
     trained = max((e["time"] for e in run.epochs), default=start)
@@ -35,5 +39,4 @@ def phases(run: runs.Run) -> str:
 
 
 def total_seconds(run: runs.Run) -> float:
-    end = next((e["time"] for e in reversed(run.events) if e.get("type") in runs.TERMINAL), time.time())
-    return max(0.0, end - run.launched)
+    return max(0.0, (_ended(run) or time.time()) - run.launched)

@@ -20,14 +20,6 @@ def dataset_dir(name: str) -> Path:
     return config.custom_dir() / slug(name)
 
 
-def built_datasets() -> list[str]:
-    """The specs of every class folder under data/custom (built here or imported from a zip)."""
-    root = config.custom_dir()
-    if not root.is_dir():
-        return []
-    return [f"custom/{p.name}" for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith(".")]
-
-
 def create_dataset(name: str) -> str:
     """A new, empty dataset; returns its spec (`custom/<slug>`). Refused when the name is taken."""
     folder = dataset_dir(name)

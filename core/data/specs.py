@@ -163,9 +163,14 @@ def subset(split: Split, limit: int | None, seed: int = config.SEED) -> Split:
     )
 
 
+def custom_specs() -> list[str]:
+    """Every class folder a person added under data/custom (built in the browser or imported from a zip)."""
+    root = config.custom_dir()
+    if not root.is_dir():
+        return []
+    return sorted(portable_spec(str(p)) for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 def known_specs() -> list[str]:
     """The datasets to offer: the built-in ones and every class folder a person added."""
-    root = config.custom_dir()
-    custom = sorted(portable_spec(str(p)) for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \
-        if root.is_dir() else []
-    return [*BUILT_IN, *custom]
+    return [*BUILT_IN, *custom_specs()]
