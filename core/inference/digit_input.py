@@ -16,7 +16,7 @@ from PIL import Image
 from core.errors import NoDigitError
 
 WORK_SIDE = 320  # the ink search runs on a copy this size: enough detail, bounded cost
-BACKGROUND_SIDE = 32  # the smooth background is estimated at about this size
+BACKGROUND_SIDE = 32  # the smooth background is estimated on a copy with a long side about this size
 MIN_CONTRAST = 48  # weaker than this (0..255) is paper texture, shadow or noise, not ink
 MNIST_BOX = 20
 MNIST_SIDE = 28
@@ -77,17 +77,18 @@ def ink_map(picture) -> np.ndarray:
 def _remove_background(value: np.ndarray) -> np.ndarray:
     """Subtract a smooth background estimate, which evens out shadows and uneven light.
 
-    The background is smooth, so it is estimated on a copy about BACKGROUND_SIDE pixels across and
+    The background is smooth, so it is estimated on a copy whose long side is about BACKGROUND_SIDE pixels, and
     enlarged again: the opening's cost grows with the area times the kernel's area, so a 280 px
     drawing costs about 80 times less than at full size (and reads the same, by bench.robustness)."""
     height, width = value.shape
-    factor = max(1, min(height, width) // BACKGROUND_SIDE)
+    factor = max(1, max(height, width) // BACKGROUND_SIDE)
     small = value if factor == 1 else cv2.resize(value, (max(1, width // factor), max(1, height // factor)),
                                                   interpolation=cv2.INTER_AREA)
-    # Strokes thinner than the kernel vanish from the estimate. Half the short side keeps the ink of a digit
-    # that fills its frame (a crop from a low-resolution scan, strokes a fifth of the height and blurred),
-    # which a fifth of the side took for background; light still changes over longer distances than that.
-    kernel = max(3, (min(small.shape) // 2) | 1)
+    # Strokes thinner than the kernel vanish from the estimate. Half the long side keeps the ink of a digit
+    # that fills its frame (a crop from a low-resolution scan, strokes a fifth of the height and blurred, or
+    # a "1" as narrow as its own stroke), which a fifth of the short side took for background; light still
+    # changes over longer distances than that.
+    kernel = max(3, (max(small.shape) // 2) | 1)
     element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kernel, kernel))
     background = cv2.morphologyEx(small, cv2.MORPH_OPEN, element)
     background = cv2.GaussianBlur(background, (0, 0), kernel / 3)
