@@ -9,8 +9,10 @@ from core.data.not_digits import SHAPES, drawn, machine_fonts, not_a_digit
 from core.errors import NoDigitError, NotADigitError
 from core.inference.predictor import Predictor
 from core.model import gate
-from tests.support import LETTER_A, SEVEN, STAR, canvas_rgba, run_cli
+from tests.support import SEVEN, canvas_rgba, run_cli
 
+LETTER_A = [[(60, 240), (140, 40), (220, 240)], [(95, 160), (185, 160)]]
+STAR = [[(140, 30), (205, 240), (35, 105), (245, 105), (75, 240), (140, 30)]]
 pytestmark = pytest.mark.skipif(not gate.GATE_FILE.is_file(), reason="no digit gate has been trained")
 
 

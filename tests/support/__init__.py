@@ -116,8 +116,6 @@ def canvas_rgba(strokes, size=(280, 280), width=18, colour=(0, 0, 0, 255)):
 
 
 SEVEN = [[(80, 60), (200, 60), (120, 230)]]
-LETTER_A = [[(60, 240), (140, 40), (220, 240)], [(95, 160), (185, 160)]]
-STAR = [[(140, 30), (205, 240), (35, 105), (245, 105), (75, 240), (140, 30)]]
 
 def kaggle_csv(rows: int, labelled: bool = True) -> str:
     rng = np.random.default_rng(0)

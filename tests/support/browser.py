@@ -97,10 +97,6 @@ def visible_canvas(page, timeout: float = 60):
 def draw_strokes(page, strokes) -> None:
     """Draw polylines (coordinates relative to the visible canvas) with the mouse."""
     _, box = visible_canvas(page)
-    # As a mouse user does, hover first: until then the canvas's toolbar lies invisible over its top-right
-    # corner (drawable-canvas' CSS) and takes a stroke that starts there; it slides up after 0.2 s of hover.
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    time.sleep(0.4)
     for stroke in strokes:
         x, y = stroke[0]
         page.mouse.move(box["x"] + x, box["y"] + y)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import SEVEN, STAR, badfiles
+from tests.support import badfiles
 from tests.support.browser import ROOT, draw_strokes, exceptions_on, launch, streamlit_server, wait_until_idle
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -74,7 +74,7 @@ def test_drawing_on_the_canvas_gives_a_prediction(server, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     page.goto(f"{server}/predict")
     wait_until_idle(page)
-    draw_strokes(page, SEVEN)
+    draw_strokes(page, [[(80, 60), (200, 60), (120, 230)]])  # a 7
     page.wait_for_selector("text=What the model sees (28×28)", timeout=60000)
     wait_until_idle(page)
     answer = page.locator('[data-testid="stMain"] h3').all_inner_texts() + \
@@ -83,13 +83,6 @@ def test_drawing_on_the_canvas_gives_a_prediction(server, browser, tmp_path):
     assert exceptions_on(page) == 0
     if SAVE:
         page.screenshot(path=str(ROOT / "docs" / "predict-canvas.png"))
-
-    # A drawing that is not a digit gets the digit gate's sentence, not a guess.
-    page.get_by_role("button", name="Clear").click()
-    page.wait_for_selector("text=What the model sees (28×28)", state="detached", timeout=60000)
-    draw_strokes(page, STAR)
-    page.wait_for_selector("text=doesn't look like a digit", timeout=60000)
-    assert exceptions_on(page) == 0
     page.close()
 
 
