@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import ImageError, ModelError, NotADigitError, NotAPetError, StudioError
+from core.model.gate import INPUT_SHAPE as DIGIT_INPUT
 
 UNSURE_BELOW = 0.7  # below this top probability the answer is "not sure" with the top 3
 # ImageNet's probability of dogs, cats and their wild kin together, under which a photo is neither cat nor dog.
@@ -247,7 +248,6 @@ class Predictor:
 
 
 BATCH = 64
-DIGIT_INPUT = (28, 28, 1)
 NOT_A_DIGIT = "That doesn't look like a digit. Draw or photograph one digit, 0 to 9."
 FEW = 16  # up to this many pictures, a fast-single predictor answers one by one (see `outputs`)
 

@@ -17,28 +17,24 @@ import time
 import cv2
 import numpy as np
 
-from core.errors import NoDigitError
-
 DIGITS, REDRAWN, PRINTED, DRAWN, SCANNED, NOT_DIGITS = 30_000, 8_000, 6_000, 6_000, 6_000, 30_000
 SEED = 20_261_122
 FALSE_REFUSALS = 0.001
 
 
 def redrawn_digit(image28: np.ndarray, rng) -> np.ndarray:
-    """An MNIST digit drawn again at canvas size, bolder or thinner, through the studio's preprocessing."""
-    from core.inference.digit_input import prepare_digit
-
+    """An MNIST digit drawn again at canvas size, bolder or thinner (uint8 grey, for `prepared`)."""
     side = int(rng.integers(80, 280))
     if rng.random() < 0.4:  # bolder or thinner at MNIST's own size, then enlarged: blocky edges
         small = cv2.dilate(image28, np.ones((2, 2), np.uint8)) if rng.random() < 0.5 else \
             cv2.erode(image28, np.ones((2, 1), np.uint8))
-        return prepare_digit(cv2.resize(small, (side, side), interpolation=cv2.INTER_LINEAR)).image
+        return cv2.resize(small, (side, side), interpolation=cv2.INTER_LINEAR)
     large = cv2.resize(image28, (side, side), interpolation=cv2.INTER_CUBIC)
     radius = int(rng.integers(0, max(1, side // 40)))
     if radius and rng.random() < 0.5:
         element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
         large = cv2.dilate(large, element) if rng.random() < 0.6 else cv2.erode(large, element)
-    return prepare_digit(large).image
+    return large
 
 
 def gate_data(seed: int = SEED):
@@ -51,19 +47,14 @@ def gate_data(seed: int = SEED):
     mnist = load_mnist()
     order = rng.permutation(len(mnist.x_train))
     digits = mnist.x_train[order[:DIGITS]].astype(np.float32)
-    redrawn = []
-    for index in order[DIGITS:DIGITS + REDRAWN]:
-        try:
-            redrawn.append(redrawn_digit(mnist.x_train[index], rng))
-        except NoDigitError:
-            continue
+    redrawn = prepared(redrawn_digit(mnist.x_train[index], rng) for index in order[DIGITS:DIGITS + REDRAWN])
     fonts = machine_fonts()[::2]
     printed = prepared(glyph(str(rng.integers(10)), fonts[rng.integers(len(fonts))], 160, rng) for _ in range(PRINTED))
     drawn = prepared(draw_digit_mask(int(rng.integers(10)), rng, size=160) for _ in range(DRAWN))
     scanned_from = order[DIGITS + REDRAWN:DIGITS + REDRAWN + SCANNED]
     scanned = prepared(low_resolution_scan(mnist.x_train[i] / 255.0, rng) for i in scanned_from)
     others = prepared(not_a_digit(seed + i, fonts)[0] for i in range(NOT_DIGITS))
-    positives = np.concatenate([digits, np.stack(redrawn), printed, drawn, scanned])
+    positives = np.concatenate([digits, redrawn, printed, drawn, scanned])
     x = np.concatenate([positives, others])[..., None]
     y = np.concatenate([np.zeros(len(positives)), np.ones(len(others))]).astype(np.float32)
     return x, y

@@ -7,18 +7,22 @@ import numpy as np
 from core.errors import NoDigitError
 
 
-def prepared(pictures) -> np.ndarray:
-    """Ink masks (float 0..1) or grey pictures (uint8) as 28×28 model inputs; too faint ones are skipped
-    (the "no digit found" answer covers them)."""
+def found(pictures):
+    """(position, 28×28 model input) of each ink mask (float 0..1) or grey picture (uint8) that has something
+    to read; too faint ones are skipped (the "no digit found" answer covers them)."""
     from core.inference.digit_input import prepare_digit
 
-    images = []
-    for picture in pictures:
+    for position, picture in enumerate(pictures):
+        grey = picture if picture.dtype == np.uint8 else (picture * 255).astype(np.uint8)
         try:
-            grey = picture if picture.dtype == np.uint8 else (picture * 255).astype(np.uint8)
-            images.append(prepare_digit(grey).image)
+            yield position, prepare_digit(grey).image
         except NoDigitError:
             continue
+
+
+def prepared(pictures) -> np.ndarray:
+    """The model inputs of the pictures that have something to read, stacked."""
+    images = [image for _, image in found(pictures)]
     return np.stack(images) if images else np.zeros((0, 28, 28), np.float32)
 
 
@@ -26,15 +30,10 @@ def with_scans(split, count: int, seed: int):
     """The digit split plus `count` of its digits again as low-resolution scans, keeping their labels."""
     from core.data.drawn_digits import low_resolution_scan
     from core.data.specs import Split
-    from core.inference.digit_input import prepare_digit
 
     rng = np.random.default_rng(seed)
-    images, labels = [], []
-    for index in rng.choice(len(split), size=min(count, len(split)), replace=False):
-        try:
-            images.append(prepare_digit(low_resolution_scan(split.x[index] / 255.0, rng)).image)
-        except NoDigitError:
-            continue
-        labels.append(split.y[index])
-    scans = np.clip(np.rint(np.stack(images)), 0, 255).astype(split.x.dtype)
-    return Split(y=np.concatenate([split.y, np.asarray(labels, split.y.dtype)]), x=np.concatenate([split.x, scans]))
+    chosen = rng.choice(len(split), size=min(count, len(split)), replace=False)
+    kept = list(found(low_resolution_scan(split.x[index] / 255.0, rng) for index in chosen))
+    labels = split.y[chosen[[position for position, _ in kept]]]
+    scans = np.clip(np.rint(np.stack([image for _, image in kept])), 0, 255).astype(split.x.dtype)
+    return Split(y=np.concatenate([split.y, labels.astype(split.y.dtype)]), x=np.concatenate([split.x, scans]))
