@@ -1,5 +1,5 @@
 # One command each for the README: start the dashboard, and install what the tests need and run them.
-.PHONY: run test
+.PHONY: run test test-fast
 
 run:
 	python -m pip install -q -r requirements.txt
@@ -12,3 +12,8 @@ test:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
 	ruff check .
 	python -m pytest
+
+# The quick lane, before each commit: no training runs, no subprocesses of the studio, no browser.
+test-fast:
+	ruff check .
+	python -m pytest -m "not slow and not browser"

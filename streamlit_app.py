@@ -2,9 +2,10 @@
 import streamlit as st
 
 from core.runtime import return_large_blocks_promptly
-from ui import run_page, sidebar
+from ui import resources, run_page, sidebar
 
 return_large_blocks_promptly()  # a server that took large uploads gives the memory back (once per process)
+resources.registry_recovered()  # an interrupted replace is undone once, before any page lists the models
 st.set_page_config(page_title="CNN Studio", page_icon="🧠", layout="wide", initial_sidebar_state="expanded")
 
 PAGES = [

@@ -33,11 +33,12 @@ def validation_files(root: Path, count: int) -> list[Path]:
 
 
 def features_per_second(files: list[Path]) -> float:
-    from core.model.presets import Knobs, build_model, get_preset
+    from core.model.builders import build_model
+    from core.model.presets import get_preset
     from core.training import transfer
 
     preset = get_preset("photos-transfer")
-    extractor = transfer.feature_extractor(build_model(preset, 2, Knobs(0.2, True, 1.0)))
+    extractor = transfer.feature_extractor(build_model(preset, 2, preset.knobs(0.2, True, 1.0)))
     paths = [str(f) for f in files]
     transfer.extract(extractor, paths[:64], preset.image_size, preset.crop, "plain")  # trace and warm up
     started = time.perf_counter()
@@ -47,15 +48,14 @@ def features_per_second(files: list[Path]) -> float:
 
 def head_seconds(rows: int = 2000, epochs: int = 10) -> float:
     """The head's training time does not depend on the feature values: random features of the real shape."""
-    from core.training import transfer
+    from core.training import recipe, transfer
     from core.training.config import TrainConfig
-    from core.training.fit import _compile
 
-    cfg = TrainConfig(preset="photos-transfer").resolved()
+    cfg = TrainConfig(preset="photos-transfer").ready()
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(rows, 1280)).astype(np.float32), rng.integers(0, 2, rows)
     head = transfer.head_model(2, cfg.dropout)
-    _compile(head, cfg, int(np.ceil(rows / cfg.batch_size)))
+    recipe.compile_model(head, cfg, recipe.steps_per_epoch(rows, cfg))
     started = time.perf_counter()
     head.fit(x, y, batch_size=cfg.batch_size, epochs=epochs, verbose=0)
     return time.perf_counter() - started

@@ -13,9 +13,16 @@ import traceback
 from pathlib import Path
 
 from core import runtime
-from core.data.acquire import SOURCES
+from core.atomic import atomic_write_text
+from core.data import acquire, catalog, kaggle, specs
 from core.errors import StudioError
+from core.evaluation import evaluate_model
+from core.model import registry
+from core.model.presets import PRESETS
+from core.names import name_from
 from core.training import config as train_config
+from core.training import events
+from core.training.runs import EventLog, cancel_requested
 
 
 def out(record: dict) -> None:
@@ -38,21 +45,21 @@ def add_train(sub) -> None:
 
 
 def cmd_train(args) -> int:
-    from core.training.fit import train
-
     cfg = train_config.from_args(args)
     try:
-        cfg.resolved().validate()  # before TensorFlow is even imported
+        if cfg.name:
+            cfg.name = name_from(cfg.name)  # "my first model" is my-first-model, as on the Train page
+        cfg = cfg.ready()  # before TensorFlow is even imported
     except StudioError as exc:
         out({"error": str(exc)})
         return 2
     cfg.command = train_config.command_for(cfg)
     runtime.import_tensorflow_quietly()
+    from core.training.train import train  # loads TensorFlow
+
     sinks = [print_progress]
     should_stop = None
     if args.run_dir:
-        from core.training.runs import EventLog, cancel_requested
-
         sinks.append(EventLog(args.run_dir).emit)
         should_stop = cancel_requested(args.run_dir)
 
@@ -63,14 +70,14 @@ def cmd_train(args) -> int:
     try:
         info = train(cfg, emit, should_stop, run_id=Path(args.run_dir).name if args.run_dir else None)
     except StudioError as exc:
-        emit({"type": "failed", "error": str(exc)})
+        emit(events.Failed(str(exc)))
         out({"error": str(exc)})
         return 1
     except Exception as exc:  # noqa: BLE001 - a run must always end with an event, not a silent death
         traceback.print_exc(file=sys.stderr) if args.run_dir else None
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "an unexpected error (see output.log)"
         message = f"Training failed: {reason}"
-        emit({"type": "failed", "error": message})
+        emit(events.Failed(message))
         out({"error": message})
         return 1
     if info is None:
@@ -81,20 +88,19 @@ def cmd_train(args) -> int:
     return 0
 
 
-def print_progress(event: dict) -> None:
-    kind = event.get("type")
-    if kind == "status":
-        err(event["message"])
-    elif kind == "start":
-        err(f"Training on {event['train_samples']} samples, validating on {event['val_samples']}, "
-            f"{event['epochs']} epochs of {event['steps']} steps")
-    elif kind == "epoch":
-        metrics = "  ".join(f"{k} {v:.4f}" for k, v in event.items() if k in
-                            ("loss", "accuracy", "val_loss", "val_accuracy"))
-        err(f"epoch {event['epoch']}/{event['epochs']}  {metrics}  lr {event['lr']:.2e}  "
-            f"{event['seconds']:.1f}s  eta {event['eta']:.0f}s")
-    elif kind == "done":
-        err(f"Saved {event['model']}: test accuracy {event['test_accuracy']:.4f}")
+def print_progress(event: events.Event) -> None:
+    if isinstance(event, events.Status):
+        err(event.message)
+    elif isinstance(event, events.Start):
+        err(f"Training on {event.train_samples} samples, validating on {event.val_samples}, "
+            f"{event.epochs} epochs of {event.steps} steps")
+    elif isinstance(event, events.Epoch):
+        metrics = "  ".join(f"{k} {event.metrics[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy")
+                            if k in event.metrics)
+        err(f"epoch {event.epoch}/{event.epochs}  {metrics}  lr {event.lr:.2e}  {event.seconds:.1f}s  "
+            f"eta {event.eta:.0f}s")
+    elif isinstance(event, events.Done):
+        err(f"Saved {event.model}: test accuracy {event.test_accuracy:.4f}")
 
 
 # --- evaluate / predict ------------------------------------------------------------------
@@ -104,13 +110,19 @@ def add_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="metrics of a model on its dataset's test split")
     p.add_argument("--model", required=True, help="a registry name (mnist) or a path")
     p.add_argument("--json", action="store_true", help="print the whole report as one JSON object")
+    p.add_argument("--kaggle", metavar="TEST_CSV", help="instead, answer Kaggle's Digit Recognizer test.csv and "
+                                                        "write the submission (see --out)")
+    p.add_argument("--out", default="submission.csv", help="where --kaggle writes (default: submission.csv)")
 
 
 def cmd_evaluate(args) -> int:
-    from core.data import specs
-    from core.evaluation import evaluate_model
-    from core.model import registry
+    if args.kaggle:
+        from core.inference.predictor import Predictor  # loads TensorFlow
 
+        text, count = kaggle.submission(Predictor.from_registry(args.model), args.kaggle)
+        atomic_write_text(Path(args.out), text)
+        out({"model": args.model, "submission": args.out, "digits": count})
+        return 0
     info, model = registry.load(args.model)
     data = specs.load(info.meta.get("dataset", "mnist"))
     result = evaluate_model(model, data, tuple(model.input_shape[1:3]), info.meta.get("crop") or 1.0)
@@ -132,7 +144,7 @@ def add_predict(sub) -> None:
 
 
 def cmd_predict(args) -> int:
-    from core.inference.predictor import Predictor, predict_files
+    from core.inference.predictor import Predictor, predict_files  # loads TensorFlow
 
     predictor = Predictor.from_registry(args.model)
     refused = 0
@@ -153,7 +165,7 @@ def add_data(sub) -> None:
     actions = p.add_subparsers(dest="action", required=True)
     actions.add_parser("check", help="which datasets are found, with their counts")
     fetch = actions.add_parser("fetch", help="download a dataset")
-    fetch.add_argument("which", choices=[source.fetch_name for source in SOURCES.values()])
+    fetch.add_argument("which", choices=[source.fetch_name for source in catalog.SOURCES.values()])
     fetch.add_argument("--url", help=argparse.SUPPRESS)
     fetch.add_argument("--min-bytes", type=int, help=argparse.SUPPRESS)
     importer = actions.add_parser("import", help="import a zip of class folders into data/custom/NAME")
@@ -162,11 +174,9 @@ def add_data(sub) -> None:
 
 
 def cmd_data(args) -> int:
-    from core.data import acquire, specs
-
     if args.action == "check":
         status = 0
-        for spec in specs.BUILT_IN:
+        for spec in catalog.BUILT_IN:
             try:
                 data = specs.load(spec)
             except StudioError as exc:
@@ -206,9 +216,6 @@ def add_models(sub) -> None:
 
 
 def cmd_models(args) -> int:
-    from core.model import registry
-    from core.model.presets import PRESETS
-
     if args.presets:
         for preset in PRESETS.values():
             out({"preset": preset.name, "kind": preset.kind, "image_size": preset.image_size,
@@ -232,7 +239,7 @@ def add_export(sub) -> None:
 
 
 def cmd_export(args) -> int:
-    from core.inference.tflite import export_tflite
+    from core.inference.tflite import export_tflite  # loads TensorFlow
 
     path = export_tflite(args.model, args.out)
     out({"model": args.model, "tflite": str(path), "bytes": os.path.getsize(path)})
@@ -260,6 +267,7 @@ def main(argv=None) -> int:
         os.environ["STUDIO_VERBOSE"] = "1"
     if args.command in ("evaluate", "predict", "export"):
         runtime.import_tensorflow_quietly()
+    registry.recover()  # a replace that died half-way gets its old model back before anything reads it
     handler = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "data": cmd_data,
                "models": cmd_models, "export": cmd_export}[args.command]
     try:

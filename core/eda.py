@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
 
 from core import config
+from core.data import catalog, folders
+from core.images import flatten_alpha, read_image_file, thumbnail_rgb
 
 
 def digit_summary(dataset) -> dict:
@@ -20,8 +25,6 @@ def digit_summary(dataset) -> dict:
 
 def label_counts(dataset):
     """A tidy frame of class counts per split: train, validation and test."""
-    import pandas as pd
-
     rows = []
     for split_name, split in (("train", dataset.train), ("validation", dataset.val), ("test", dataset.test)):
         counts = np.bincount(split.y, minlength=len(dataset.class_names))
@@ -35,6 +38,13 @@ IMBALANCED = 2.0  # past this ratio of largest to smallest class, training weigh
 def imbalance_ratio(counts: np.ndarray) -> float:
     """How many times the largest class outnumbers the smallest (inf with an empty class)."""
     return float(counts.max() / counts.min()) if counts.min() else float("inf")
+
+
+def wants_class_weights(labels: np.ndarray, num_classes: int) -> bool:
+    """Training's default: weigh classes when, in the training labels, the largest class has more than
+    IMBALANCED times the images of the smallest (and none is empty)."""
+    counts = np.bincount(labels, minlength=num_classes)
+    return bool(counts.min() > 0 and imbalance_ratio(counts) > IMBALANCED)
 
 
 def imbalance(dataset) -> float:
@@ -61,8 +71,6 @@ def class_mean_variance(x: np.ndarray, y: np.ndarray, num_classes: int) -> tuple
 
 def intensity_histogram(x: np.ndarray, y: np.ndarray, class_names: list[str], bins: int = 32):
     """Pixel-intensity histograms per class and overall, as a tidy frame (share of pixels per bin)."""
-    import pandas as pd
-
     edges = np.linspace(0, 256, bins + 1)
     rows = []
     groups = [("all", x)] + [(name, x[y == c]) for c, name in enumerate(class_names)]
@@ -75,15 +83,10 @@ def intensity_histogram(x: np.ndarray, y: np.ndarray, class_names: list[str], bi
 
 def embedding(x: np.ndarray, y: np.ndarray, method: str = "pca", samples: int = 2000, seed: int = config.SEED):
     """A 2-D map of a sample of images (PCA, or t-SNE on 50 PCA components), as a frame with x, y, label."""
-    import pandas as pd
-    from sklearn.decomposition import PCA
-
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(x), size=min(samples, len(x)), replace=False)
     flat = x[pick].reshape(len(pick), -1).astype(np.float32) / 255.0
     if method == "tsne":
-        from sklearn.manifold import TSNE
-
         reduced = PCA(n_components=min(50, flat.shape[1], len(flat)), random_state=seed).fit_transform(flat)
         points = TSNE(n_components=2, init="pca", perplexity=min(30, max(5, len(flat) // 4)),
                       random_state=seed).fit_transform(reduced)
@@ -97,11 +100,7 @@ def embedding(x: np.ndarray, y: np.ndarray, method: str = "pca", samples: int = 
 
 def photo_sizes(dataset):
     """Width, height and aspect ratio of every kept photo, from the cleaning index (no decoding)."""
-    import pandas as pd
-
-    from core.data import folders, specs
-
-    entries = [e for root in specs.photo_roots(dataset.spec) for e in folders.scan_folder(root).entries]
+    entries = [e for root in catalog.photo_roots(dataset.spec) for e in folders.scan_folder(root).entries]
     return pd.DataFrame({
         "class": [dataset.class_names[e.label] for e in entries],  # the dataset's names (cat), not folders' (cats)
         "width": [e.width for e in entries],
@@ -113,8 +112,6 @@ def photo_sizes(dataset):
 
 def photo_sample(dataset, per_class: int, seed: int, side: int = 128) -> dict[str, list]:
     """A few thumbnails per class: {class name: [(RGB array, file name), ...]}."""
-    from core.images import read_image_file, thumbnail_rgb
-
     rng = np.random.default_rng(seed)
     paths = np.array(dataset.train.paths)
     picks = {}
@@ -127,10 +124,6 @@ def photo_sample(dataset, per_class: int, seed: int, side: int = 128) -> dict[st
 
 def channel_histograms(dataset, per_class: int = 60, seed: int = config.SEED, bins: int = 32):
     """Red, green and blue intensity histograms per class over a sample of photos, as a tidy frame."""
-    import pandas as pd
-
-    from core.images import flatten_alpha, read_image_file
-
     rng = np.random.default_rng(seed)
     edges = np.linspace(0, 256, bins + 1)
     rows = []

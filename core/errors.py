@@ -5,6 +5,10 @@ class StudioError(Exception):
     """Base class: `str(err)` is the sentence shown in the UI or the JSON error line."""
 
 
+class BadNameError(StudioError):
+    """A name a person gave does not fit the name rule (`core.names`)."""
+
+
 class DataError(StudioError):
     """A dataset is missing, corrupt or in the wrong format."""
 

@@ -3,6 +3,8 @@ misclassified samples, ROC/AUC; and the accuracy a model would get by always gue
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import binomtest
+from sklearn import metrics
 
 BATCH = 256
 SMALL_TEST = 50  # under this many test images, an accuracy says little: the page warns
@@ -22,8 +24,6 @@ def near_chance(accuracy: float | None, chance: float) -> bool:
 
 def accuracy_interval(correct: int, total: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson's interval for an accuracy: honest for small test sets and for accuracies near 0 or 1."""
-    from scipy.stats import binomtest
-
     if total == 0:
         return 0.0, 1.0
     interval = binomtest(int(correct), int(total)).proportion_ci(confidence, method="wilson")
@@ -42,8 +42,6 @@ def predict_probabilities(model, dataset, split, image_size, crop: float = 1.0) 
 
 def metrics_from_probabilities(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[str]) -> dict:
     """Everything the Evaluation page and `evaluate --json` show, from labels and probabilities."""
-    from sklearn import metrics
-
     labels = np.arange(len(class_names))
     predicted = probabilities.argmax(axis=1)
     confusion = metrics.confusion_matrix(y_true, predicted, labels=labels)

@@ -2,7 +2,7 @@
 
 Every image that enters the studio (upload, command line, dataset scan) goes through
 `decode_image`: the content decides, never the file name, and any failure becomes one
-`ImageError` sentence. Digit-specific preprocessing lives in `core.digits`.
+`ImageError` sentence. Digit-specific preprocessing lives in `core.inference.digit_input`.
 """
 from __future__ import annotations
 
@@ -20,8 +20,6 @@ from core.errors import ImageError
 MAX_BYTES = 50 * 1024 * 1024
 MAX_PIXELS = 80_000_000  # an 8000x8000 photo fits; a 40000x40000 "bomb" header does not
 WORK_SIDE = 2048  # big photos are reduced to about this while decoding (JPEG draft mode, or Image.reduce)
-
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 # The exceptions Pillow's own fuzzing accepts from a bad file, plus what cut-short data raises.
 _DECODE_ERRORS = (

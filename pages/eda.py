@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core import eda
-from core.data import acquire, specs
+from core.data import acquire, catalog
 from core.errors import StudioError
 from ui import charts, resources, use_shell
 from ui.dataset_builder import dataset_builder
@@ -35,8 +35,8 @@ with st.expander("Import a dataset from a zip with one folder per class", icon="
                     st.error(str(exc))
 
 spec = st.session_state.get("dataset", "mnist")
-st.caption(f"Dataset: **{specs.describe_spec(spec)}** (change it in the sidebar)")
-with st.status(f"Loading {specs.describe_spec(spec)}…", expanded=False) as status:
+st.caption(f"Dataset: **{catalog.describe_spec(spec)}** (change it in the sidebar)")
+with st.status(f"Loading {catalog.describe_spec(spec)}…", expanded=False) as status:
     data, problem = resources.try_dataset(spec)
     status.update(label="Loaded" if data else "Not available", state="complete" if data else "error")
 if data is None:
@@ -111,7 +111,7 @@ else:
     else:
         st.success("Every file decoded: nothing was skipped.")
 
-    sizes = resources.photo_sizes(spec)
+    sizes = resources.photo_sizes(spec, data.fingerprint)
     left, right = st.columns(2)
     left.subheader("Width × height")
     left.plotly_chart(charts.size_scatter(sizes), width="stretch")
@@ -121,11 +121,11 @@ else:
     st.subheader("Samples")
     if st.button("Reshuffle", icon=":material/shuffle:"):
         st.session_state["sample_seed"] = int(np.random.default_rng().integers(1_000_000))
-    sample = resources.photo_sample(spec, 6, st.session_state.get("sample_seed", 0))
+    sample = resources.photo_sample(spec, data.fingerprint, 6, st.session_state.get("sample_seed", 0))
     for name, thumbs in sample.items():
         st.markdown(f"**{name}**")
         if thumbs:
             st.image([t for t, _ in thumbs], caption=[f for _, f in thumbs], width=128)
 
     st.subheader("Colour channels per class")
-    st.plotly_chart(charts.channel_histograms(resources.channel_histograms(spec)), width="stretch")
+    st.plotly_chart(charts.channel_histograms(resources.channel_histograms(spec, data.fingerprint)), width="stretch")

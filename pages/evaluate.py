@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from core.data import kaggle, specs
+from core.data import catalog, kaggle
 from core.errors import StudioError
 from core.evaluation import SMALL_TEST
 from core.images import read_image_file, thumbnail_rgb
@@ -26,7 +26,7 @@ except StudioError as exc:
 
 meta = info.meta
 st.caption(f"Model **{info.name}** · preset {meta.get('preset', '?')} · dataset "
-           f"{specs.describe_spec(meta['dataset'])} · {result['samples']:,} test samples")
+           f"{catalog.describe_spec(meta['dataset'])} · {result['samples']:,} test samples")
 
 low, high = result["accuracy_interval"]
 columns = st.columns(4)
@@ -104,10 +104,9 @@ if data.kind == "digits":
     upload = st.file_uploader("Kaggle test.csv", type=["csv"], key="kaggle_test")
     if upload is not None:
         try:
-            images, _ = kaggle.read_kaggle_csv(upload, labelled=False)
-            labels = predictor.classes_of(images[..., None])
-            st.success(f"Predicted {len(labels):,} digits.")
-            st.download_button("Download submission.csv", kaggle.kaggle_submission(labels).encode(),
+            text, count = kaggle.submission(predictor, upload)
+            st.success(f"Predicted {count:,} digits.")
+            st.download_button("Download submission.csv", text.encode(),
                                "submission.csv", "text/csv", icon=":material/download:")
         except StudioError as exc:
             st.error(str(exc))

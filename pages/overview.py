@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from core.data import specs
+from core.data import catalog
 from core.errors import StudioError
 from core.model import registry
 from ui import resources, use_shell
@@ -32,8 +32,8 @@ for column, (page, title, text) in zip(steps, [
 
 def photo_dataset_card(spec: str) -> None:
     """Counts of a photo dataset that is here, or a Download button with a progress bar when it is not."""
-    st.markdown(f"*{specs.describe_spec(spec)}*")
-    if specs.is_present(spec):
+    st.markdown(f"*{catalog.describe_spec(spec)}*")
+    if catalog.is_present(spec):
         data, problem = resources.try_dataset(spec)
         if data is None:
             st.warning(problem)
@@ -69,7 +69,7 @@ infos = resources.model_infos()
 if infos:
     table = pd.DataFrame([{
         "model": info.name,
-        "dataset": specs.describe_spec(info.dataset) if info.available else info.dataset,
+        "dataset": catalog.describe_spec(info.dataset) if info.available else info.dataset,
         "preset": info.meta.get("preset", ""),
         "test accuracy": info.accuracy,
         "epochs": info.meta.get("epochs_run"),

@@ -5,12 +5,12 @@ import pandas as pd
 import streamlit as st
 
 from core import eda
-from core.data import specs
-from core.data.acquire import slug
+from core.data import catalog
 from core.errors import StudioError
 from core.model.presets import PRESETS, presets_for
+from core.names import name_from
 from core.training import runs
-from core.training.config import SCHEDULES, TrainConfig
+from core.training.config import SCHEDULES, TrainConfig, bounds, model_stem
 from ui import charts, resources, run_status, use_shell
 from ui.widgets import explain_unavailable
 
@@ -20,8 +20,8 @@ use_shell()
 st.title("Train a CNN")
 
 spec = st.session_state.get("dataset", "mnist")
-kind = specs.kind_of(spec)
-st.markdown(f"Dataset: **{specs.describe_spec(spec)}** (change it in the sidebar)")
+kind = catalog.kind_of(spec)
+st.markdown(f"Dataset: **{catalog.describe_spec(spec)}** (change it in the sidebar)")
 data, problem = resources.try_dataset(spec)
 if data is None:
     explain_unavailable(spec, problem)
@@ -38,16 +38,29 @@ if kind == "photos" and not preset.backbone and images < SMALL_PHOTO_SET:
             "colours and backgrounds. **photos-transfer** starts from a network that has already seen a million "
             "ImageNet photos and usually reaches 90%+ from a few dozen photos per class, in seconds.",
             icon=":material/lightbulb:")
-defaults = TrainConfig(dataset=spec, preset=preset_name).resolved()  # the preset's knobs, one source
+defaults = TrainConfig(dataset=spec, preset=preset_name).ready()  # the preset's settings, one source
+
+
+def dropout_help() -> str:
+    """What the one dropout setting does in this preset's layers, with the rates its default gives."""
+    rates = preset.dropout_rates(defaults.dropout)
+    text = ("The share of units switched off at random while training, so the network cannot lean on a few of "
+            "them: more dropout fights overfitting on small datasets.")
+    if len(set(rates)) == 1:
+        layers = "its Dropout layer" if len(rates) == 1 else f"each of its {len(rates)} Dropout layers"
+        return f"{text} This preset uses the value in {layers}."
+    shares = " / ".join(f"{share:g}×" for share in preset.dropout_shares)
+    return (f"{text} This preset's {len(rates)} Dropout layers take {shares} the value: the default "
+            f"{defaults.dropout:g} gives {' / '.join(f'{r:g}' for r in rates)}.")
+
 
 with st.form(f"train_settings_{preset_name}"):
     left, middle, right = st.columns(3)
-    epochs = left.slider("Epochs", 1, 50, 3 if kind == "digits" else 5,
+    epochs = left.slider("Epochs", 1, max(50, defaults.epochs), defaults.epochs,
                          help="Passes over the training images. More epochs learn more, until the validation "
                               "accuracy stops rising.")
-    dropout = left.slider("Dropout", 0.0, 0.7, float(defaults.dropout), 0.05,
-                          help="The share of units switched off at random while training, so the network cannot "
-                               "lean on a few of them: more dropout fights overfitting on small datasets.")
+    low, high = bounds("dropout")
+    dropout = left.slider("Dropout", low, high, float(defaults.dropout), 0.05, help=dropout_help())
     batch_size = middle.select_slider("Batch size", [16, 32, 64, 128, 256, 512], value=defaults.batch_size,
                                       help="Images per training step.")
     learning_rate = middle.select_slider("Learning rate", [1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2],
@@ -63,9 +76,10 @@ with st.form(f"train_settings_{preset_name}"):
                                   help="Rescales each layer's outputs while training: faster, steadier learning.")
     augment = right.toggle("Augmentation", value=defaults.augment,
                            help="Digits: rotation, zoom, shift, stroke width. Photos: flips, rotation, zoom, contrast.")
-    weighted = right.toggle("Class weights", value=eda.imbalance(data) > eda.IMBALANCED,
+    weighted = right.toggle("Class weights", value=eda.wants_class_weights(data.train.y, len(data.class_names)),
                             help="Counts each image of a rare class for more, so that a large class does not drown "
-                                 "a small one. On by default when one class has over twice the images of another.")
+                                 "a small one. On by default when one class has over twice the training images "
+                                 "of another.")
     patience = right.number_input("Early-stopping patience (0 = off)", 0, 20, 0,
                                   help="Stop after this many epochs without a better validation loss, and keep the "
                                        "best epoch's weights.")
@@ -81,8 +95,7 @@ with st.form(f"train_settings_{preset_name}"):
                 help="After the new head is trained, also adjust the top blocks of the pretrained network, at a "
                      "tenth of the learning rate: a few points more on photos unlike ImageNet's, several times "
                      "slower.")
-        name = st.text_input("Model name (optional)", placeholder=f"generated: {slug(spec.split('/')[-1])}-"
-                                                                  f"{preset_name}-<date>",
+        name = st.text_input("Model name (optional)", placeholder=f"generated: {model_stem(defaults)}-<date>-<time>",
                              help="Any words: \"my first model\" is saved as my-first-model.")
         replace = st.checkbox("Replace the model of that name if there is one",
                               help="Without this, a name that is taken is refused before training starts, so "
@@ -90,14 +103,15 @@ with st.form(f"train_settings_{preset_name}"):
     started = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
 
 if started:
-    cfg = TrainConfig(dataset=spec, preset=preset_name, epochs=epochs, dropout=dropout, batch_size=batch_size,
-                      learning_rate=learning_rate, augment=augment, batch_norm=batch_norm, early_stopping=patience,
-                      width=width, lr_schedule=schedule, limit=limit or None, fine_tune_epochs=fine_tune,
-                      class_weights=weighted, name=slug(name) if name.strip() else None, replace=replace)
     try:
-        run = runs.start_run(cfg.resolved().validate())
+        cfg = TrainConfig(dataset=spec, preset=preset_name, epochs=epochs, dropout=dropout, batch_size=batch_size,
+                          learning_rate=learning_rate, augment=augment, batch_norm=batch_norm,
+                          early_stopping=patience, width=width, lr_schedule=schedule, limit=limit or None,
+                          fine_tune_epochs=fine_tune, class_weights=weighted,
+                          name=name_from(name) if name.strip() else None, replace=replace)
+        run = runs.start_run(cfg)
         st.session_state["watch_run"] = run.id
-        st.toast(f"Training started: {preset_name} on {specs.describe_spec(spec)}", icon="🚀")
+        st.toast(f"Training started: {preset_name} on {catalog.describe_spec(spec)}", icon="🚀")
     except StudioError as exc:
         st.error(str(exc))
 
@@ -111,17 +125,17 @@ def curves(history: dict, key: str) -> None:
 
 def outcome(run: runs.Run) -> None:
     """What a finished run made, and what to do when it learned nothing."""
-    final = next(e for e in reversed(run.events) if e.get("type") == "done")
-    st.success(f"Finished: model **{final['model']}** saved, test accuracy **{final['test_accuracy']:.2%}**, "
+    final = run.result
+    st.success(f"Finished: model **{final.model}** saved, test accuracy **{final.test_accuracy:.2%}**, "
                f"in {run_status.total_seconds(run):.0f} s ({run_status.phases(run)}).")
-    if final.get("near_chance"):
+    if final.near_chance:
         st.warning(f"This model has learned next to nothing: its validation accuracy "
-                   f"({final['val_accuracy']:.0%}) is within a few points of always guessing the most common class "
-                   f"({final['chance_accuracy']:.0%}). Try **photos-transfer** for photos, more images per class, "
+                   f"({final.val_accuracy:.0%}) is within a few points of always guessing the most common class "
+                   f"({final.chance_accuracy:.0%}). Try **photos-transfer** for photos, more images per class, "
                    "more epochs, or a lower learning rate; check that each class folder holds what its name says.",
                    icon=":material/warning:")
     if st.button("Evaluate this model", icon=":material/fact_check:", key=f"eval_{run.id}"):
-        st.session_state["pending_model"] = final["model"]
+        st.session_state["pending_model"] = final.model
         st.switch_page("pages/evaluate.py")
 
 
@@ -130,12 +144,13 @@ def show_run(run: runs.Run) -> None:
     if run.status == "running":
         share, text = run_status.progress(run)
         st.progress(share, text=text)
-        last = run.last_batch or {}
+        last = run.progress
+        metrics = last.metrics if last else {}
         columns = st.columns(4)
-        columns[0].metric("Loss", f"{last['loss']:.4f}" if "loss" in last else "–")
-        columns[1].metric("Accuracy", f"{last['accuracy']:.2%}" if "accuracy" in last else "–")
-        columns[2].metric("ETA", f"{max(last['eta'], 0):.0f} s" if "eta" in last else "–")
-        lr = next((e["lr"] for e in reversed(run.epochs) if "lr" in e), run.config.get("learning_rate"))
+        columns[0].metric("Loss", f"{metrics['loss']:.4f}" if "loss" in metrics else "–")
+        columns[1].metric("Accuracy", f"{metrics['accuracy']:.2%}" if "accuracy" in metrics else "–")
+        columns[2].metric("ETA", f"{max(last.eta, 0):.0f} s" if last else "–")
+        lr = run.learning_rate
         columns[3].metric("Learning rate", f"{lr:.2g}" if lr else "–")
     elif run.status == "done":
         outcome(run)
@@ -156,7 +171,7 @@ def live_view() -> None:
     if run is None:
         st.info("No run yet: choose settings above and press **Start training**.")
         return
-    st.subheader(f"Run {run.id}: {run.config.get('preset')} on {specs.describe_spec(run.config.get('dataset', ''))}")
+    st.subheader(f"Run {run.id}: {run.config.get('preset')} on {catalog.describe_spec(run.config.get('dataset', ''))}")
     if run.status == "running" and st.button("Cancel run", icon=":material/stop:"):
         with st.spinner("Stopping…"):
             run = runs.cancel_run(run.id)
@@ -179,9 +194,9 @@ if not past:
     st.caption("Runs appear here once started.")
 else:
     table = pd.DataFrame([{
-        "run": r.id, "preset": r.config.get("preset"), "dataset": specs.describe_spec(r.config.get("dataset", "")),
+        "run": r.id, "preset": r.config.get("preset"), "dataset": catalog.describe_spec(r.config.get("dataset", "")),
         "epochs": len(r.epochs), "status": r.status, "model": r.model,
-        "val accuracy": 100 * r.epochs[-1]["val_accuracy"] if r.epochs and "val_accuracy" in r.epochs[-1] else None,
+        "val accuracy": None if r.val_accuracy is None else 100 * r.val_accuracy,
         "started": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started)),
     } for r in past])
     st.dataframe(table, hide_index=True, width="stretch",

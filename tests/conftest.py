@@ -43,9 +43,9 @@ def trained_digit_model(tmp_path_factory, tiny_mnist_dir) -> Path:
                       STUDIO_DATA_DIR=str(tmp_path_factory.mktemp("data")))
     try:
         from core.training.config import TrainConfig
-        from core.training.fit import train
+        from core.training.train import train
 
-        train(TrainConfig(dataset="mnist", preset="mnist-seed", epochs=1, batch_size=32, name="tiny"))
+        train(TrainConfig(dataset="mnist", preset="mnist-seed", epochs=1, batch_size=32, name="tiny").ready())
     finally:
         for key, value in saved.items():
             if value is None:
@@ -61,3 +61,10 @@ def studio_with_model(studio, trained_digit_model):
     for name in ("tiny", "mnist"):
         shutil.copytree(trained_digit_model / "tiny", studio / "models" / name)
     return studio
+
+
+def pytest_collection_modifyitems(items):
+    """A test that needs the tiny trained model (trained once per session) is in the slow lane."""
+    for item in items:
+        if "trained_digit_model" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

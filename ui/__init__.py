@@ -2,6 +2,7 @@
 import threading
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 _run = threading.local()  # Streamlit runs each session's script in its own thread
 
@@ -26,7 +27,6 @@ def use_shell() -> None:
     """
     if getattr(_run, "inside_shell", False):
         return
-    from streamlit.runtime.pages_manager import PagesManager
 
     from ui import sidebar
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.data import builder, specs
+from core.data import builder, catalog
 from core.data.splits import MIN_PER_CLASS
 from core.errors import StudioError
 from ui import resources
@@ -41,7 +41,7 @@ def dataset_builder() -> None:
 
 
 def choose_or_create() -> str | None:
-    options = [NEW, *specs.custom_specs()]
+    options = [NEW, *catalog.custom_specs()]
     current = st.session_state.get("builder_dataset")
     index = options.index(current) if current in options else 0
     choice = st.selectbox("Dataset to build", options, index=index)

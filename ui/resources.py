@@ -6,38 +6,44 @@ figures derived from them go through `st.cache_data`. Training is never cached.
 """
 from __future__ import annotations
 
-import threading
+import functools
 
 import numpy as np
 import streamlit as st
 
 from core import eda
 from core.data import specs
+from core.data.mnist import mnist_counts as counts
 from core.errors import StudioError
+from core.evaluation import metrics_from_probabilities, predict_probabilities
+from core.images import read_image_file, thumbnail_rgb
 from core.model import registry
 
-MODEL_LOADS = {"count": 0}  # how many times a model file was really read (the tests count reloads)
-_count_lock = threading.Lock()
 
-
-def _keep_keras_session() -> None:
-    """Streamlit calls `keras.backend.clear_session()` after every script run. That drops TensorFlow's
-    instantiated functions: the next prediction of the shared model takes ~50 ms instead of ~1.5 ms and
-    the server's memory keeps growing. Models here live for the whole server, shared by all sessions,
-    and training runs in its own process, so the server keeps its Keras session."""
+@functools.cache
+def keep_keras_session() -> None:
+    """Once per server, when the first model loads: Streamlit calls `keras.backend.clear_session()` after
+    every script run of every session (it has no setting for this). That drops TensorFlow's kernel cache:
+    the next prediction of a shared model takes ~50 ms instead of ~1.5 ms, and the server's memory keeps
+    growing. Models here live for the whole server, shared by all sessions, and training runs in a
+    process of its own, so this server never clears its Keras session."""
     import keras
 
     keras.backend.clear_session = lambda *args, **kwargs: None
+
+
+@st.cache_resource(show_spinner=False)
+def registry_recovered() -> list[str]:
+    """Once per server start, before any page lists models: a replace that died half-way gets its old
+    model back (`registry.recover`). Listing itself never writes."""
+    return registry.recover()
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
 def _predictor(model_file: str, mtime_ns: int, _info):
     from core.inference.predictor import Predictor
 
-    _keep_keras_session()
-
-    with _count_lock:
-        MODEL_LOADS["count"] += 1
+    keep_keras_session()
     predictor = Predictor.from_info(_info, fast_single=True)
     predictor.probabilities(np.zeros((1, *predictor.input_shape), np.float32))  # trace once, off the hot path
     return predictor
@@ -67,8 +73,6 @@ def try_dataset(spec: str):
 
 @st.cache_data(show_spinner=False, ttl=60)
 def mnist_counts():
-    from core.data.mnist import mnist_counts as counts
-
     return counts()
 
 
@@ -90,39 +94,39 @@ def embedding(spec: str, method: str, samples: int):
     return eda.embedding(data.train.x, data.train.y, method, samples)
 
 
+# What is computed from a photo dataset is keyed by its fingerprint too: once the dataset changes on disk,
+# its new fingerprint misses every old entry, so only `dataset` itself needs forgetting.
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
-def photo_sizes(spec: str):
+def photo_sizes(spec: str, fingerprint: str):
     return eda.photo_sizes(dataset(spec))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def channel_histograms(spec: str):
+def channel_histograms(spec: str, fingerprint: str):
     return eda.channel_histograms(dataset(spec))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def photo_sample(spec: str, per_class: int, seed: int):
+def photo_sample(spec: str, fingerprint: str, per_class: int, seed: int):
     return eda.photo_sample(dataset(spec), per_class, seed)
 
 
 def forget_dataset(spec: str) -> None:
-    """After a dataset changed on disk (the builder): what was computed from it is computed afresh."""
-    for cached in (dataset, photo_sizes, channel_histograms, photo_sample):
-        cached.clear()
+    """After a dataset changed on disk (the builder): that dataset is read afresh, and with it what is
+    computed from it; other datasets stay cached."""
+    dataset.clear(spec)
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)
 def thumbnail(path: str, mtime_ns: int, side: int = 96):
-    from core.images import read_image_file, thumbnail_rgb
-
     return thumbnail_rgb(read_image_file(path), side)
 
 
 @st.cache_data(show_spinner="Evaluating on the test split…", max_entries=8)
 def _evaluation(model_file: str, mtime_ns: int, spec: str, _info):
     """The evaluation report and test probabilities of a model (keyed by file and modification time)."""
-    from core.evaluation import metrics_from_probabilities, predict_probabilities
-
     shared = predictor(_info)
     data = dataset(spec)
     probabilities = predict_probabilities(shared.model, data, data.test, shared.input_shape[:2], shared.crop)

@@ -1,7 +1,7 @@
 """The sidebar every page shares: the active dataset and model, and any training run in progress."""
 import streamlit as st
 
-from core.data import specs
+from core.data import catalog
 from core.training import runs
 from ui import resources, run_status
 
@@ -15,9 +15,9 @@ def render() -> None:
     with st.sidebar:
         st.markdown("## :material/neurology: CNN Studio")
         st.caption("Explore · train · evaluate · predict")
-        known = specs.known_specs()
+        known = catalog.known_specs()
         choose("dataset", known, "mnist")
-        st.selectbox("Dataset", known, key="dataset", format_func=specs.describe_spec)
+        st.selectbox("Dataset", known, key="dataset", format_func=catalog.describe_spec)
         infos = {info.name: info for info in resources.model_infos() if info.available}
         if infos:
             choose("model", list(infos), next(iter(infos)))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime import exists, get_instance
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit_drawable_canvas import st_canvas
 
-from core.data import acquire, specs
+from core.data import acquire, catalog
 from core.errors import StudioError
 
 
@@ -39,9 +41,6 @@ def release_uploads(files) -> None:
     An uploader that is replaced by a fresh one (`clear_button`) leaves its files in Streamlit's
     upload store for the rest of the session: eight large photos would stay there, twice over
     after a second batch."""
-    from streamlit.runtime import exists, get_instance
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
     context = get_script_run_ctx()
     if not files or context is None or not exists():
         return
@@ -67,7 +66,7 @@ def drawing_canvas(name: str, width: int, height: int, stroke: int):
 
 def explain_unavailable(spec: str, problem: str) -> None:
     """Why a dataset cannot be used: its problem, or for one that is not here yet, the Download button."""
-    if specs.is_present(spec):
+    if catalog.is_present(spec):
         st.error(problem)
     else:
         dataset_download(spec)
@@ -75,11 +74,11 @@ def explain_unavailable(spec: str, problem: str) -> None:
 
 def dataset_download(spec: str) -> None:
     """Where a missing dataset goes, and a Download button with a progress bar when it can be fetched."""
-    if spec not in acquire.SOURCES:
-        st.warning(acquire.missing_sentence(spec, specs.folder_of(spec)))
+    if spec not in catalog.SOURCES:
+        st.warning(catalog.missing_sentence(spec, catalog.folder_of(spec)))
         return
-    st.caption(f"{specs.describe_spec(spec)} is not on this machine yet. Download it here, or "
-               f"{acquire.SOURCES[spec].by_hand}.")
+    st.caption(f"{catalog.describe_spec(spec)} is not on this machine yet. Download it here, or "
+               f"{catalog.SOURCES[spec].by_hand}.")
     if st.button("Download", icon=":material/download:", key=f"download_{spec}"):
         bar = st.progress(0.0, text="Connecting…")
 
@@ -88,7 +87,7 @@ def dataset_download(spec: str) -> None:
             bar.progress(share, text=f"Downloaded {done / 1e6:.0f} MB" + (f" of {total / 1e6:.0f} MB" if total else ""))
 
         try:
-            with st.status(f"Fetching {specs.describe_spec(spec)}…", expanded=True) as status:
+            with st.status(f"Fetching {catalog.describe_spec(spec)}…", expanded=True) as status:
                 report = acquire.fetch(spec, show, scan_progress=lambda d, t: bar.progress(
                     d / t, text=f"Checking photos: {d:,} of {t:,}"))
                 status.update(label=f"Ready: {report['kept']:,} photos, {report['skipped']} skipped", state="complete")

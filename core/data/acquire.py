@@ -6,8 +6,8 @@ so a small zip can never fill the disk, and a refused import leaves nothing behi
 """
 from __future__ import annotations
 
+import io
 import os
-import re
 import shutil
 import stat
 import tempfile
@@ -19,38 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import config
+from core.data import catalog, folders
 from core.errors import DataError
+from core.names import slug
 
 CHUNK = 1 << 20
 Progress = Callable[[int, int | None], None]  # (done so far, total or None)
-
-
-@dataclass(frozen=True)
-class Source:
-    """A dataset that can be downloaded: where from, about how big, and what to do by hand."""
-
-    spec: str
-    fetch_name: str  # what `python -m core data fetch` calls it
-    url: str
-    min_bytes: int  # anything far smaller is an error page, not the archive
-    by_hand: str
-
-
-SOURCES = {
-    "catsdogs": Source(
-        "catsdogs", "petimages",
-        "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip",
-        700_000_000,
-        "unpack Microsoft's kagglecatsanddogs_5340.zip so that data/PetImages/Cat and data/PetImages/Dog exist, "
-        "or point PETIMAGES_DIR at such a folder"),
-    "cats_and_dogs_filtered": Source(
-        "cats_and_dogs_filtered", "cats_and_dogs_filtered",
-        "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip",
-        60_000_000,
-        "unpack cats_and_dogs_filtered.zip so that data/cats_and_dogs_filtered/train and .../validation exist, "
-        "or point CATSDOGS_FILTERED_DIR at such a folder"),
-}
-FETCH_NAMES = {**{s.fetch_name: s.spec for s in SOURCES.values()}, **{s.spec: s.spec for s in SOURCES.values()}}
 
 
 @dataclass(frozen=True)
@@ -61,18 +35,6 @@ class ArchiveLimits:
     ratio: float = 100.0  # a member that expands more than this is a zip bomb, not a photo
     members: int = 200_000
     name_length: int = 255
-
-
-def missing_sentence(spec: str, root: Path) -> str:
-    """What to say when a dataset's folder is not there: how to fetch it, or how to place it by hand."""
-    source = SOURCES.get(spec)
-    if source:
-        from core.data.specs import describe_spec
-
-        return (f"{describe_spec(spec)} was not found at {root}: run python -m core data fetch {source.fetch_name} "
-                f"(or use the Overview page's Download button), or {source.by_hand}.")
-    return (f"There is no dataset called {spec!r}: use mnist, catsdogs, cats_and_dogs_filtered, a Kaggle "
-            "train.csv, or a folder with one subfolder per class.")
 
 
 def download(url: str, target: Path, progress: Progress | None = None, min_bytes: int = 0, timeout: float = 30) -> Path:
@@ -197,12 +159,10 @@ def find_class_root(folder: Path) -> Path:
 def fetch(which: str, progress: Progress | None = None, url: str | None = None, min_bytes: int | None = None,
           scan_progress: Progress | None = None) -> dict:
     """Download and unpack a built-in photo dataset into the data folder, then clean it; returns the report."""
-    from core.data import folders, specs
-
-    spec = FETCH_NAMES.get(which)
+    spec = catalog.FETCH_NAMES.get(which)
     if spec is None:
         raise DataError(f"There is nothing called {which!r} to fetch: use petimages or cats_and_dogs_filtered.")
-    source = SOURCES[spec]
+    source = catalog.SOURCES[spec]
     data = config.data_dir()
     try:
         archive = download(url or source.url, data / f"{spec}.zip", progress,
@@ -213,7 +173,7 @@ def fetch(which: str, progress: Progress | None = None, url: str | None = None, 
     try:
         unpack(archive, staging)
         root = _dataset_root(spec, staging)
-        target = specs.folder_of(spec)
+        target = catalog.folder_of(spec)
         if target.exists():
             shutil.rmtree(target)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -221,13 +181,11 @@ def fetch(which: str, progress: Progress | None = None, url: str | None = None, 
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         archive.unlink(missing_ok=True)
-    return folders.scan_folder(specs.photo_roots(spec)[0], progress=scan_progress).report()
+    return folders.scan_folder(catalog.photo_roots(spec)[0], progress=scan_progress).report()
 
 
 def _dataset_root(spec: str, staging: Path) -> Path:
-    from core.data.specs import FILTERED
-
-    if spec == FILTERED:
+    if spec == catalog.FILTERED:
         found = next((p for p in staging.rglob("train") if p.is_dir() and (p.parent / "validation").is_dir()), None)
         if found is None:
             raise DataError("The download does not hold train/ and validation/ folders.")
@@ -235,19 +193,10 @@ def _dataset_root(spec: str, staging: Path) -> Path:
     return find_class_root(staging)
 
 
-def slug(name: str, fallback: str = "dataset") -> str:
-    """A folder or model name from anything a person types: "my first set!" → "my-first-set"."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40] or fallback
-
-
 def import_zip(data: bytes, name: str, limits: ArchiveLimits | None = None) -> str:
     """Unpack an uploaded zip of class folders into data/custom/<name>; returns its spec.
 
     Everything happens in a hidden staging folder, so a refused archive leaves nothing in the dataset list."""
-    import io
-
-    from core.data import folders, specs
-
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise DataError("The upload is not a zip archive.")
     root = config.custom_dir()
@@ -263,6 +212,6 @@ def import_zip(data: bytes, name: str, limits: ArchiveLimits | None = None) -> s
         if target.exists():
             shutil.rmtree(target)
         os.replace(found, target)
-        return specs.portable_spec(str(target))
+        return catalog.portable_spec(str(target))
     finally:
         shutil.rmtree(staging, ignore_errors=True)

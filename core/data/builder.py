@@ -11,9 +11,9 @@ import shutil
 from pathlib import Path
 
 from core import config
-from core.data.acquire import slug
 from core.errors import DataError, StudioError
 from core.images import decode_image
+from core.names import slug
 
 
 def dataset_dir(name: str) -> Path:

@@ -13,9 +13,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from PIL import Image
+
 from core import config
+from core.atomic import atomic_write_text
+from core.data.splits import check_class_sizes, stratified_split
 from core.errors import DataError, ImageError
-from core.images import read_image_file
+from core.images import flatten_alpha, read_image_file
 
 INDEX_VERSION = 2
 # Formats TensorFlow's decoder reads directly; anything else that decodes (a CMYK JPEG, a WebP,
@@ -142,8 +146,6 @@ def scan_folder(root: Path, progress=None) -> FolderIndex:
 
 def _source_format(path: Path) -> tuple[str, str]:
     """The file's real format and colour mode, from its header (decoding already succeeded once)."""
-    from PIL import Image
-
     try:
         with Image.open(path) as image:
             return (image.format or "").upper(), image.mode
@@ -152,8 +154,6 @@ def _source_format(path: Path) -> tuple[str, str]:
 
 
 def _converted_copy(cache: Path, relative: str, image) -> Path:
-    from core.images import flatten_alpha
-
     target = cache / "converted" / (relative.replace(os.sep, "__") + ".png")
     target.parent.mkdir(parents=True, exist_ok=True)
     flatten_alpha(image).save(target)
@@ -173,8 +173,6 @@ def _read_index(path: Path, signature: str) -> FolderIndex | None:
 
 
 def _write_index(path: Path, index: FolderIndex) -> None:
-    from core.atomic import atomic_write_text
-
     payload = {"version": INDEX_VERSION, **asdict(index)}
     try:
         atomic_write_text(path, json.dumps(payload))
@@ -185,8 +183,6 @@ def _write_index(path: Path, index: FolderIndex) -> None:
 def split_index(index: FolderIndex, val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = config.SEED):
     """A stratified train/validation/test split with a fixed seed: three lists of entries, each holding
     every class (a class too small for that is refused with its name)."""
-    from core.data.splits import check_class_sizes, stratified_split
-
     entries = index.entries
     check_class_sizes(index.class_names, [e.label for e in entries])
     rest, test = stratified_split(entries, [e.label for e in entries], test_fraction, seed)

@@ -5,8 +5,10 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from core.data.mnist import DigitData
+from core.data.splits import stratified_split
 from core.errors import DataError
 
 _PIXEL_COLUMNS = [f"pixel{i}" for i in range(784)]
@@ -14,8 +16,6 @@ _PIXEL_COLUMNS = [f"pixel{i}" for i in range(784)]
 
 def read_kaggle_csv(source, labelled: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """Read a Kaggle Digit Recognizer CSV (`label,pixel0..pixel783`, or pixels only for test.csv)."""
-    import pandas as pd
-
     try:
         frame = pd.read_csv(source)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -46,17 +46,21 @@ def read_kaggle_csv(source, labelled: bool) -> tuple[np.ndarray, np.ndarray | No
 
 def load_kaggle(train_csv: Path, test_fraction: float = 0.1) -> DigitData:
     """A labelled Kaggle train.csv as a digit dataset, with a stratified test split held out."""
-    from core.data.splits import stratified_split
-
     images, labels = read_kaggle_csv(train_csv, labelled=True)
     (x_train, y_train), (x_test, y_test) = stratified_split((images, labels), labels, test_fraction)
     digest = hashlib.sha256(images.tobytes() + labels.tobytes()).hexdigest()[:16]
     return DigitData(x_train, y_train, x_test, y_test, source=str(train_csv), fingerprint="sha256:" + digest)
 
 
+def submission(predictor, test_csv) -> tuple[str, int]:
+    """(the submission CSV text, how many digits) of a digit model on Kaggle's unlabelled test.csv
+    (a path or an uploaded file): what the Evaluate page offers and `evaluate --kaggle` writes."""
+    images, _ = read_kaggle_csv(test_csv, labelled=False)
+    labels = predictor.classes_of(images[..., None])
+    return kaggle_submission(labels), len(labels)
+
+
 def kaggle_submission(predicted_labels: np.ndarray) -> str:
     """The Kaggle submission CSV text: `ImageId,Label` with ImageId counted from 1."""
-    import pandas as pd
-
     frame = pd.DataFrame({"ImageId": np.arange(1, len(predicted_labels) + 1), "Label": predicted_labels})
     return frame.to_csv(index=False)

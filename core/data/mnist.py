@@ -23,7 +23,6 @@ IDX_FILES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 _IDX_MAGIC = {3: 2051, 1: 2049}  # images, labels
-_EXPECTED_COUNTS = {"x_train": 60000, "y_train": 60000, "x_test": 10000, "y_test": 10000}
 
 WHERE_TO_PUT_MNIST = (
     "put the four MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "

@@ -4,6 +4,9 @@ A visible chain, as in the keras-io examples: decode → cache → shuffle → b
 """
 from __future__ import annotations
 
+import keras
+import tensorflow as tf
+
 from core import config
 from core.data.specs import Dataset, Split
 
@@ -13,8 +16,6 @@ def decode_photo(path, size, crop: float = 1.0):
 
     `crop` < 1 takes that share of the short side, centred, and resizes it bicubically (the
     pretrained backbone's evaluation crop); 1 resizes the whole photo, as the from-scratch presets do."""
-    import tensorflow as tf
-
     image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
     image.set_shape([None, None, 3])
     if crop >= 1:
@@ -24,8 +25,6 @@ def decode_photo(path, size, crop: float = 1.0):
 
 def centre_crop(image, size, crop: float):
     """The centred square of `crop` × the short side, resized bicubically to `size`."""
-    import tensorflow as tf
-
     shape = tf.shape(image)
     side = tf.cast(tf.cast(tf.minimum(shape[0], shape[1]), tf.float32) * crop, tf.int32)
     top, left = (shape[0] - side) // 2, (shape[1] - side) // 2
@@ -38,8 +37,6 @@ VIEWS = {"plain": 1.0, "mirror": 1.0, "zoom": 0.8}  # fixed views for cached fea
 
 def photo_batches(paths: list[str], size, crop: float, view: str, batch_size: int):
     """Batches of photos under one fixed view (plain, mirrored, or zoomed in), for feature extraction."""
-    import tensorflow as tf
-
     def load(path):
         image = decode_photo(path, size, crop * VIEWS[view])
         return tf.image.flip_left_right(image) if view == "mirror" else image
@@ -51,8 +48,6 @@ def photo_batches(paths: list[str], size, crop: float, view: str, batch_size: in
 def pipeline(dataset: Dataset, split: Split, image_size, batch_size: int, training: bool, augment=None,
              crop: float = 1.0):
     """Batches of (float32 images in 0..255, int labels), cached and prefetched."""
-    import tensorflow as tf
-
     autotune = tf.data.AUTOTUNE
     if dataset.kind == "digits":
         images = tf.data.Dataset.from_tensor_slices(split.x[..., None])
@@ -71,9 +66,6 @@ def pipeline(dataset: Dataset, split: Split, image_size, batch_size: int, traini
 
 def digit_augmenter(seed: int = config.SEED):
     """Handwriting augmentation: small rotations, shifts and zoom, and thicker or thinner strokes."""
-    import keras
-    import tensorflow as tf
-
     geometry = keras.Sequential([
         keras.layers.RandomRotation(10 / 360, fill_mode="constant", seed=seed),
         keras.layers.RandomZoom(0.12, fill_mode="constant", seed=seed + 1),
@@ -94,9 +86,6 @@ def digit_augmenter(seed: int = config.SEED):
 
 def photo_augmenter(seed: int = config.SEED):
     """Photo augmentation: horizontal flips, small rotations, zoom and contrast."""
-    import keras
-    import tensorflow as tf
-
     layers = keras.Sequential([
         keras.layers.RandomFlip("horizontal", seed=seed),
         keras.layers.RandomRotation(0.05, seed=seed + 1),

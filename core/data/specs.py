@@ -1,9 +1,5 @@
-"""One interface over every dataset the studio trains on.
-
-A dataset is named by a spec: `mnist`, `catsdogs` (PetImages), `cats_and_dogs_filtered`, a folder
-with one subfolder per class, or a Kaggle Digit Recognizer `train.csv`. `load(spec)` gives a
-`Dataset` whose train, validation and test splits are fixed by the project's seed.
-"""
+"""One interface over every dataset the studio trains on: `load(spec)` gives a `Dataset` whose train,
+validation and test splits are fixed by the project's seed. Which specs exist is `core.data.catalog`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,12 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from core import config
+from core.data import folders
+from core.data.catalog import FILTERED, folder_of, missing_sentence
+from core.data.kaggle import load_kaggle
+from core.data.mnist import load_mnist
+from core.data.splits import stratified_split
 from core.errors import DataError
-
-FILTERED = "cats_and_dogs_filtered"
-BUILT_IN = ("mnist", "catsdogs", FILTERED)
-NAMES = {"mnist": "MNIST handwritten digits", "catsdogs": "Cats vs Dogs (PetImages)",
-         FILTERED: "Cats vs Dogs (cats_and_dogs_filtered)"}
 
 
 @dataclass
@@ -45,64 +41,15 @@ class Dataset:
     cleaning: dict | None = None  # the cleaning report of a photo folder
 
 
-def describe_spec(spec: str) -> str:
-    """A name for people: the built-in datasets by title, a folder or CSV by its own name."""
-    return NAMES.get(spec) or Path(spec).name
-
-
-def kind_of(spec: str) -> str:
-    """Digits or photos, from the spec alone (no loading)."""
-    return "digits" if spec == "mnist" or spec.endswith(".csv") else "photos"
-
-
-def folder_of(spec: str) -> Path:
-    """The class folder behind a photo spec."""
-    if spec == "catsdogs":
-        return config.petimages_dir()
-    if spec == FILTERED:
-        return config.catsdogs_filtered_dir()
-    path = Path(spec).expanduser()
-    inside_data = config.data_dir() / path
-    return inside_data if not path.is_absolute() and inside_data.is_dir() else path
-
-
-def portable_spec(spec: str) -> str:
-    """The spec to record in meta.json: a folder under the data folder relative to it, never this machine's path."""
-    if spec in BUILT_IN:
-        return spec
-    path = Path(spec).expanduser()
-    try:
-        return str(path.resolve().relative_to(config.data_dir().resolve()))
-    except ValueError:
-        return spec
-
-
-def photo_roots(spec: str) -> list[Path]:
-    """The class folders behind a photo spec (cats_and_dogs_filtered has two: train/ and validation/)."""
-    root = folder_of(spec)
-    return [root / "train", root / "validation"] if spec == FILTERED else [root]
-
-
-def is_present(spec: str) -> bool:
-    """Whether a dataset can be loaded without a download (MNIST is checked by loading it)."""
-    return kind_of(spec) == "digits" or folder_of(spec).is_dir()
-
-
 def load(spec: str, val_fraction: float = 0.1, progress=None) -> Dataset:
     """Load a dataset by spec. Raises DataError with a sentence saying what to do when it is missing."""
     if spec == "mnist":
-        from core.data.mnist import load_mnist
-
         return _digit_dataset(spec, load_mnist(), val_fraction)
     if spec.endswith(".csv"):
-        from core.data.kaggle import load_kaggle
-
         return _digit_dataset(spec, load_kaggle(Path(spec)), val_fraction)
-    from core.data import acquire, folders
-
     root = folder_of(spec)
     if not root.is_dir():
-        raise DataError(acquire.missing_sentence(spec, root))
+        raise DataError(missing_sentence(spec, root))
     if spec == FILTERED:
         return _filtered_dataset(root, val_fraction, progress)
     index = folders.scan_folder(root, progress=progress)
@@ -113,8 +60,6 @@ def load(spec: str, val_fraction: float = 0.1, progress=None) -> Dataset:
 
 
 def _photo_dataset(spec: str, index, train, val, test) -> Dataset:
-    from core.data import folders
-
     def split(entries):
         return Split(y=np.array([e.label for e in entries], dtype=np.int64), paths=[e.path for e in entries])
 
@@ -124,9 +69,6 @@ def _photo_dataset(spec: str, index, train, val, test) -> Dataset:
 
 def _filtered_dataset(root: Path, val_fraction: float, progress) -> Dataset:
     """TensorFlow's subset: `train/` gives train and validation, its own `validation/` is the test split."""
-    from core.data import folders
-    from core.data.splits import stratified_split
-
     index = folders.scan_folder(root / "train", progress=progress)
     held = folders.scan_folder(root / "validation")
     if held.class_names != index.class_names:
@@ -144,8 +86,6 @@ def singular(class_names: list[str]) -> list[str]:
 
 
 def _digit_dataset(spec: str, data, val_fraction: float) -> Dataset:
-    from core.data.splits import stratified_split
-
     (x_train, y_train), (x_val, y_val) = stratified_split((data.x_train, data.y_train), data.y_train, val_fraction)
     return Dataset(spec, "digits", data.class_names, Split(y_train, x=x_train), Split(y_val, x=x_val),
                    Split(data.y_test, x=data.x_test), data.fingerprint, data.source)
@@ -162,15 +102,3 @@ def subset(split: Split, limit: int | None, seed: int = config.SEED) -> Split:
         paths=None if split.paths is None else [split.paths[i] for i in order],
     )
 
-
-def custom_specs() -> list[str]:
-    """Every class folder a person added under data/custom (built in the browser or imported from a zip)."""
-    root = config.custom_dir()
-    if not root.is_dir():
-        return []
-    return sorted(portable_spec(str(p)) for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
-def known_specs() -> list[str]:
-    """The datasets to offer: the built-in ones and every class folder a person added."""
-    return [*BUILT_IN, *custom_specs()]

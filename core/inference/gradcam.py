@@ -1,7 +1,10 @@
 """Grad-CAM (Selvaraju et al.): where in the input the evidence for a class sits, as a heat map."""
 from __future__ import annotations
 
+import cv2
+import keras
 import numpy as np
+import tensorflow as tf
 
 
 def last_conv_layer(model):
@@ -16,9 +19,6 @@ def last_conv_layer(model):
 
 def grad_cam(model, image: np.ndarray, class_index: int | None = None) -> np.ndarray:
     """A heat map in 0..1 at the input's size: where the evidence for the class sits (Selvaraju et al.)."""
-    import keras
-    import tensorflow as tf
-
     layer = last_conv_layer(model)
     explainer = keras.Model(model.inputs, [layer.output, model.output])
     batch = tf.convert_to_tensor(image[None].astype(np.float32))
@@ -31,15 +31,12 @@ def grad_cam(model, image: np.ndarray, class_index: int | None = None) -> np.nda
     cam = tf.nn.relu(tf.reduce_sum(features[0] * weights, axis=-1)).numpy()
     if cam.max() > 0:
         cam = cam / cam.max()
-    import cv2
 
     return cv2.resize(cam.astype(np.float32), (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
 def overlay(image: np.ndarray, heat: np.ndarray, strength: float = 0.45) -> np.ndarray:
     """The heat map in the JET colours over the image (RGB uint8)."""
-    import cv2
-
     base = image.astype(np.float32)
     if base.ndim == 2 or base.shape[-1] == 1:
         base = np.repeat(base.reshape(base.shape[0], base.shape[1], 1), 3, axis=2)

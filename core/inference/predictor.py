@@ -15,10 +15,20 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import keras
 import numpy as np
+import tensorflow as tf
+from keras import layers
+from PIL import Image
 
 from core.errors import ImageError, ModelError, NotADigitError, NotAPetError, StudioError
+from core.images import photo_array, read_image_file
+from core.inference.digit_input import prepare_digit, split_digits
+from core.inference.gradcam import grad_cam
+from core.inference.tflite import LiteRunner, tflite_bytes
+from core.model import lite0, registry
 from core.model.gate import INPUT_SHAPE as DIGIT_INPUT
+from core.model.gate import load_gate
 
 UNSURE_BELOW = 0.7  # below this top probability the answer is "not sure" with the top 3
 # ImageNet's probability of dogs, cats and their wild kin together, under which a photo is neither cat nor dog.
@@ -34,8 +44,6 @@ def forward_fn(model):
     with _forward_lock:
         forward = _forward_cache.get(model)
         if forward is None:
-            import tensorflow as tf
-
             spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)
             forward = tf.function(lambda x: model(x, training=False), input_signature=[spec])
             _forward_cache[model] = forward
@@ -117,8 +125,6 @@ class Predictor:
         self._forward = forward_fn(self.serving)
         self._single = None
         if fast_single:
-            from core.inference.tflite import LiteRunner, tflite_bytes
-
             try:
                 self._single = LiteRunner(tflite_bytes(self.serving))
             except ModelError:
@@ -126,15 +132,11 @@ class Predictor:
 
     @classmethod
     def from_registry(cls, name_or_path: str, fast_single: bool = False) -> Predictor:
-        from core.model import registry
-
         return cls.from_info(registry.resolve(name_or_path), fast_single)
 
     @classmethod
     def from_info(cls, info, fast_single: bool = False) -> Predictor:
         """Load a resolved registry model (`registry.resolve`)."""
-        from core.model import registry
-
         model = registry.load_model(info)
         meta = info.meta or registry.completed_meta(model, info.name, {})  # a loose .keras file has no meta
         return cls(model, meta["class_names"], meta["kind"], fast_single, crop=meta.get("crop", 1.0),
@@ -181,12 +183,7 @@ class Predictor:
     def model_input(self, picture) -> np.ndarray:
         """What the model receives for one picture (a PIL image or an array)."""
         if self.kind == "digits":
-            from core.inference.digit_input import prepare_digit
-
             return prepare_digit(picture).image[..., None]
-        from PIL import Image
-
-        from core.images import photo_array
 
         image = picture if isinstance(picture, Image.Image) else Image.fromarray(np.asarray(picture, dtype=np.uint8))
         return photo_array(image, self.input_shape[:2], self.crop)
@@ -215,8 +212,6 @@ class Predictor:
 
     def read_number(self, picture) -> NumberReading:
         """Several digits in a row, read left to right."""
-        from core.inference.digit_input import split_digits
-
         if self.kind != "digits":
             raise StudioError("Reading numbers needs a digit model.")
         crops = split_digits(picture)
@@ -236,14 +231,10 @@ class Predictor:
 
     def tflite(self) -> bytes:
         """The model as a TFLite flatbuffer (same input convention), for phones and microcontrollers."""
-        from core.inference.tflite import tflite_bytes
-
         return tflite_bytes(self.model)
 
     def explain(self, prediction: Prediction) -> np.ndarray:
         """Grad-CAM of a prediction: a heat map in 0..1 at the model input's size."""
-        from core.inference.gradcam import grad_cam
-
         return grad_cam(self.model, prediction.model_input, prediction.index)
 
 
@@ -256,11 +247,6 @@ def with_imagenet_head(model):
     """The model plus ImageNet's classifier on the same pooled features: one pass gives both answers.
 
     One output, the two joined (classes first): TFLite need not keep the order of several outputs."""
-    import keras
-    from keras import layers
-
-    from core.model import lite0
-
     features = model.get_layer(lite0.FEATURES_LAYER).output
     imagenet = layers.Dense(1000, activation="softmax", name="imagenet")
     serving = keras.Model(model.inputs, layers.Concatenate(name="classes_then_imagenet")(
@@ -272,11 +258,6 @@ def with_imagenet_head(model):
 def with_digit_gate(model):
     """(the digit model plus the gate's P(not a digit) as one more output, the gate's threshold);
     the model alone and None when no gate ships."""
-    import keras
-    from keras import layers
-
-    from core.model.gate import load_gate
-
     gate, threshold = load_gate()
     if gate is None:
         return model, None
@@ -286,23 +267,17 @@ def with_digit_gate(model):
 
 
 def imagenet_guess(probabilities: np.ndarray) -> tuple[str, float]:
-    from core.model import lite0
-
     index = int(np.argmax(probabilities))
     return lite0.imagenet_labels()[index], float(probabilities[index])
 
 
 def pet_share(probabilities: np.ndarray) -> float:
     """How much of ImageNet's belief goes to dogs, cats and their wild kin (its classes 151-293)."""
-    from core.model import lite0
-
     return float(probabilities[list(lite0.PET_LIKE_CLASSES)].sum())
 
 
 def predict_files(predictor: Predictor, files: list[str], multi: bool = False):
     """Yield (file, Prediction | NumberReading | error sentence) for each file, decoding one chunk at a time."""
-    from core.images import read_image_file
-
     def decode(file):
         try:
             return read_image_file(Path(file))

@@ -1,8 +1,14 @@
 """Export a registry model to TensorFlow Lite, for phones, microcontrollers and fast CPU inference."""
 from __future__ import annotations
 
+import contextlib
+import io
+import threading
 import warnings
 from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
 
 from core.atomic import atomic_write_bytes
 from core.errors import ModelError
@@ -13,11 +19,6 @@ TFLITE_FILE = "model.tflite"
 
 def tflite_bytes(model) -> bytes:
     """Convert a Keras model to a TFLite flatbuffer (float32, same input convention as the model)."""
-    import contextlib
-    import io
-
-    import tensorflow as tf
-
     # TF prints the temporary SavedModel it writes and warns about LiteRT; neither belongs on stdout.
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
@@ -33,16 +34,12 @@ class LiteRunner:
     TensorFlow call. One interpreter behind a lock: invoking it is far shorter than any wait for the lock."""
 
     def __init__(self, data: bytes):
-        import threading
-
         self._interpreter = tflite_interpreter(data)
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
         self._lock = threading.Lock()
 
     def __call__(self, batch):
-        import numpy as np
-
         with self._lock:
             self._interpreter.set_tensor(self._input, np.ascontiguousarray(batch, dtype=np.float32))
             self._interpreter.invoke()
@@ -62,8 +59,6 @@ def export_tflite(name_or_path: str, out: Path | None = None) -> Path:
 
 def tflite_interpreter(data: bytes):
     """A ready TFLite interpreter for a flatbuffer (one per thread: interpreters are not thread-safe)."""
-    import tensorflow as tf
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         interpreter = tf.lite.Interpreter(model_content=data, num_threads=2)

@@ -11,6 +11,11 @@ import functools
 import json
 from pathlib import Path
 
+import keras
+from keras import layers
+
+from core.model.registry import load_keras_model
+
 HERE = Path(__file__).resolve().parent
 GATE_FILE = HERE / "digit_gate.keras"
 GATE_META = HERE / "digit_gate.json"
@@ -19,9 +24,6 @@ INPUT_SHAPE = (28, 28, 1)
 
 def build_gate():
     """28×28×1 in 0..255 (white ink on black, as the digit models take it) → P(not a digit)."""
-    import keras
-    from keras import layers
-
     inputs = keras.Input(INPUT_SHAPE)
     x = layers.Rescaling(1 / 255)(inputs)
     for filters in (32, 64):
@@ -39,6 +41,5 @@ def load_gate():
     """(gate model, threshold), or (None, None) when the gate file is missing (then no input is refused)."""
     if not GATE_FILE.is_file():
         return None, None
-    from core.model.registry import load_keras_model
 
     return load_keras_model(GATE_FILE), float(json.loads(GATE_META.read_text())["threshold"])

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 from pathlib import Path
 
 import numpy as np
 
 from core import config
+from core.atomic import atomic_write_bytes
 from core.errors import ModelError
+from core.model.checkpoint import read_checkpoint_file
 
 NAME = "efficientnet-lite0"
 IMAGE_SIZE = (224, 224)
@@ -136,17 +139,13 @@ def file_sha256(path: Path) -> str:
 
 def converted_weights(path: Path | None = None) -> dict[str, list[np.ndarray]]:
     """Keras-layout weights, converted from the checkpoint once and then read from the cache."""
-    from core.atomic import atomic_write_bytes
-
     path = Path(path or checkpoint_path())
     cache = config.backbone_cache_dir() / f"{NAME}-{file_sha256(path)[:16]}.npz"
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as stored:
             return _unflatten(stored)
-    from core.model.checkpoint import read_checkpoint_file
 
     weights = keras_weights(read_checkpoint_file(path))
-    import io
 
     buffer = io.BytesIO()
     np.savez(buffer, **{f"{layer}/{i}": array for layer, arrays in weights.items() for i, array in enumerate(arrays)})

@@ -3,8 +3,8 @@
 A model folder is assembled in a hidden staging folder and renamed into place in one
 `os.rename`, after every file in it was fsynced: a crash mid-save leaves only a hidden
 folder, never a half model where the listing looks. Replacing moves the old folder aside
-first (`.staging-old-<name>-<pid>`); if the saver dies between the two renames, the next
-listing puts the old model back, so a name never stays empty and the only copy is never
+first (`.set-aside-<name>-<pid>`); if the saver dies between the two renames, the next
+start-up or save puts the old model back, so a name never stays empty and the only copy is never
 deleted. `meta.json` is read through one schema (`core.model.meta`), loading uses
 `safe_mode=True` and checks the model against its meta; a broken folder is listed as
 unavailable with its reason.
@@ -14,25 +14,26 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import shutil
 import tempfile
 import time
+import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core import config
+import numpy as np
+
+from core import config, names
 from core.atomic import fsync_dir
 from core.errors import ModelError
 from core.model.meta import MetaError, validate_meta
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MODEL_FILE = "model.keras"
 META_FILE = "meta.json"
 HISTORY_FILE = "history.json"
 STAGING_PREFIX = ".staging-"
-OLD_PREFIX = f"{STAGING_PREFIX}old-"
+OLD_PREFIX = ".set-aside-"  # never a prefix of a staging folder, whatever the model's name
 CONTAINS_CODE = "it contains code (a Lambda layer), which safe mode refuses to run"
 
 
@@ -63,18 +64,22 @@ class ModelInfo:
         return self.loose_file or self.path / MODEL_FILE
 
 
-SHIPPED = ("mnist", "catsdogs")  # the models a fresh clone answers with
+SHIPPED = ("mnist", "catsdogs")  # the models a fresh clone answers with: never deleted or replaced
 
 
 def check_can_save(name: str, root: Path | None = None, replace: bool = False) -> None:
-    """Refuse, before any training, a name that is taken unless replacing was asked for."""
-    check_name(name)
+    """Refuse, before any training, a name that is taken unless replacing was asked for, and always the name
+    of a shipped model."""
+    names.check(name)
     root = Path(root or config.models_dir())
-    if (root / name).exists() and not replace:
-        shipped = " It is one of the models that ship with the studio." if name in SHIPPED else ""
-        raise ModelError(f"A model called {name!r} already exists.{shipped} Choose another name, or ask to "
-                         "replace it (--replace on the command line, \"Replace the model of that name\" on the "
-                         "Train page).")
+    if not (root / name).exists():
+        return
+    if name in SHIPPED:
+        raise ModelError(f"A model called {name!r} already exists. It is one of the models that ship with the "
+                         "studio, which are never replaced; choose another name.")
+    if not replace:
+        raise ModelError(f"A model called {name!r} already exists. Choose another name, or ask to replace it "
+                         "(--replace on the command line, \"Replace the model of that name\" on the Train page).")
 
 
 @contextmanager
@@ -83,7 +88,7 @@ def name_lock(name: str, root: Path | None = None):
     root = Path(root or config.models_dir())
     locks = root / ".locks"
     locks.mkdir(parents=True, exist_ok=True)
-    with open(locks / f"{check_name(name)}.lock", "w") as handle:
+    with open(locks / f"{names.check(name)}.lock", "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -95,18 +100,10 @@ def name_lock(name: str, root: Path | None = None):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def check_name(name: str) -> str:
-    if not NAME_PATTERN.match(name or ""):
-        raise ModelError(
-            f"{name!r} is not a usable model name: use letters, digits, '-', '_' or '.', at most 64 characters."
-        )
-    return name
-
-
 def unique_name(stem: str, root: Path | None = None) -> str:
+    """A free name for a model nobody named: the stem and the time, and a counter if that is taken."""
     root = root or config.models_dir()
-    stem = re.sub(r"[^A-Za-z0-9_.-]", "-", stem)[:48].strip("-.") or "model"
-    name = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    name = names.stamped(stem)
     suffix = 2
     candidate = name
     while (root / candidate).exists():
@@ -120,10 +117,8 @@ def save_model(model, name: str, meta: dict, history: dict | None = None, root: 
     """Save atomically. The optimizer state is not kept: saved models are for inference and evaluation."""
 
     root = Path(root or config.models_dir())
-    check_name(name)
+    check_can_save(name, root, replace)
     final = root / name
-    if final.exists() and not replace:
-        raise ModelError(f"A model called {name!r} already exists; pick another name.")
     try:
         meta = validate_meta(completed_meta(model, name, meta))
     except MetaError as exc:
@@ -154,6 +149,7 @@ def save_model(model, name: str, meta: dict, history: dict | None = None, root: 
         fsync_dir(root)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        recover(root)  # a failed swap puts the old model back at once
         raise ModelError(f"The model could not be saved ({exc.strerror or exc}); "
                          "the models already there are untouched.") from None
     return read_info(final)
@@ -179,8 +175,6 @@ def completed_meta(model, name: str, meta: dict) -> dict:
 
 
 def _json_default(value):
-    import numpy as np
-
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -195,7 +189,7 @@ def _remove_stale_staging(root: Path, older_than: float = 3600) -> None:
     an old copy set aside by a replace is first put back if its name is empty (`recover`)."""
     recover(root)
     now = time.time()
-    for item in root.glob(f"{STAGING_PREFIX}*"):
+    for item in [*root.glob(f"{STAGING_PREFIX}*"), *root.glob(f"{OLD_PREFIX}*")]:
         try:
             if now - item.stat().st_mtime > older_than and not _only_copy(root, item):
                 shutil.rmtree(item, ignore_errors=True)
@@ -203,11 +197,13 @@ def _remove_stale_staging(root: Path, older_than: float = 3600) -> None:
             continue
 
 
-def recover(root: Path) -> list[str]:
+def recover(root: Path | None = None) -> list[str]:
     """Put back each model a replace set aside and then died before the new one took its name.
 
-    Returns the names restored. A folder whose saver is still alive is left alone: it is between its
+    Run at start-up (the dashboard, the command line), before each save and after a failed one; listing
+    never writes. Returns the names restored. A folder whose saver is still alive is left alone: it is between its
     two renames, a moment away from finishing."""
+    root = Path(root or config.models_dir())
     restored = []
     for old in root.glob(f"{OLD_PREFIX}*"):
         name, pid = _set_aside(old)
@@ -270,8 +266,6 @@ def read_info(folder: Path) -> ModelInfo:
 
 def keras_file_problem(path: Path) -> str:
     """Why a `.keras` file cannot be offered, read from its config alone (no weights loaded), or ""."""
-    import zipfile
-
     try:
         with zipfile.ZipFile(path) as bundle:
             config_text = bundle.read("config.json").decode("utf-8", "replace")
@@ -283,11 +277,10 @@ def keras_file_problem(path: Path) -> str:
 
 
 def list_models(root: Path | None = None) -> list[ModelInfo]:
-    """Every model folder, newest first; broken ones are listed as unavailable with their reason."""
+    """Every model folder, newest first; broken ones are listed as unavailable with their reason. Reads only."""
     root = Path(root or config.models_dir())
     if not root.is_dir():
         return []
-    recover(root)
     infos = [read_info(p) for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
     return sorted(infos, key=lambda i: (i.name != "mnist", -_mtime(i.path)))
 
@@ -319,7 +312,7 @@ def resolve(name_or_path: str, root: Path | None = None) -> ModelInfo:
     """A registry name (`mnist`) or a path to a model folder or a `.keras` file."""
     root = Path(root or config.models_dir())
     candidate = Path(name_or_path)
-    if NAME_PATTERN.match(name_or_path) and (root / name_or_path).is_dir():
+    if names.PATTERN.match(name_or_path) and (root / name_or_path).is_dir():
         info = read_info(root / name_or_path)
     elif candidate.is_dir():
         info = read_info(candidate)
@@ -380,8 +373,11 @@ def load(name_or_path: str, root: Path | None = None):
 
 
 def delete(name: str, root: Path | None = None) -> None:
+    """Remove a model from the registry; the shipped models are refused."""
     root = Path(root or config.models_dir())
-    check_name(name)
+    names.check(name)
+    if name in SHIPPED:
+        raise ModelError(f"{name!r} ships with the studio and cannot be deleted.")
     folder = root / name
     if not folder.is_dir():
         raise ModelError(f"There is no model called {name!r}.")

@@ -7,7 +7,9 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
-Emit = Callable[[dict], None]
+from core.training.events import Batch, Epoch, Event
+
+Emit = Callable[[Event], None]
 
 
 def current_lr(model) -> float:
@@ -49,14 +51,14 @@ class ProgressCallback(keras.callbacks.Callback):
         done = (self.epoch - self.first_epoch) * self.steps + batch
         rate = done / max(now - self.start, 1e-6)
         remaining = max(0.0, (self.total_epochs - self.epoch) * self.steps - batch)
-        self.emit({"type": "batch", "epoch": self.epoch + 1, "epochs": self.total_epochs, "batch": batch,
-                   "steps": self.steps, "eta": remaining / rate, **scalars(logs)})
+        self.emit(Batch(epoch=self.epoch + 1, epochs=self.total_epochs, batch=batch, steps=self.steps,
+                        eta=remaining / rate, metrics=scalars(logs)))
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch_times.append(time.time() - self.epoch_start)
         remaining = max(0, self.total_epochs - self.epoch - 1) * float(np.mean(self.epoch_times))
-        self.emit({"type": "epoch", "epoch": self.epoch + 1, "epochs": self.total_epochs, "steps": self.steps,
-                   "seconds": self.epoch_times[-1], "eta": remaining, "lr": current_lr(self.model), **scalars(logs)})
+        self.emit(Epoch(epoch=self.epoch + 1, epochs=self.total_epochs, steps=self.steps,
+                        seconds=self.epoch_times[-1], eta=remaining, lr=current_lr(self.model), metrics=scalars(logs)))
 
 
 class CancelCallback(keras.callbacks.Callback):

@@ -3,17 +3,21 @@
 Every field carries its own flag metadata (type, range, help). `add_arguments` builds the CLI's parser
 from it, `to_args` turns a config into arguments (the background runs and the recorded command use it),
 and `from_args` turns parsed arguments back into a config: one table, no second list of names.
-`validate` checks every value before any data is loaded.
+`ready` fills what was left unset from the preset and checks every value, once, before any data is loaded.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import shlex
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
-from core import config
+from core import config, names
+from core.data import catalog
 from core.errors import StudioError
+from core.model.presets import Defaults, get_preset
 
 SCHEDULES = {
     "onecycle": "warms up to the learning rate over the first fifth of training, then decays it along a cosine: "
@@ -37,7 +41,9 @@ class TrainConfig:
                                       "or a Kaggle train.csv")
     preset: str = flag("mnist-seed", help="see `python -m core models --presets`")
     epochs: int | None = flag(type=int, low=1, high=1000, help="passes over the training data")
-    dropout: float | None = flag(type=float, low=0.0, high=0.9, help="share of units dropped while training")
+    dropout: float | None = flag(type=float, low=0.0, high=0.9,
+                                 help="share of units switched off at random while training, in the Dropout layer "
+                                      "before the classifier (mnist-seed: half that share in its two earlier ones)")
     batch_size: int | None = flag(type=int, low=1, high=4096, help="samples per training step")
     learning_rate: float | None = flag(type=float, low=1e-8, high=10.0, help="the (peak) learning rate")
     augment: bool | None = flag(type=bool, help="random flips, shifts, zoom and strokes while training")
@@ -69,25 +75,21 @@ class TrainConfig:
     steps_per_execution: int = flag(32, type=int, low=1, high=10_000, help="training steps per call into TensorFlow")
     command: str = field(default="", repr=False, metadata={"hidden": True})
 
-    def resolved(self) -> TrainConfig:
-        """Fill every unset knob from the preset's defaults."""
-        from core.model.presets import get_preset
-
+    def ready(self) -> TrainConfig:
+        """A copy with every unset setting taken from the preset, checked: what `train` runs. Raises a
+        sentence naming the setting for anything out of range or that does not fit the dataset."""
         preset = get_preset(self.preset)
-        values = asdict(self)
-        values["preset"] = preset.name  # an alias is recorded by its current name
-        fallback = {"epochs": 10, "dropout": 0.25, "batch_size": 128, "learning_rate": 1e-3, "augment": False,
-                    "batch_norm": True, "width": 1.0, "lr_schedule": "plateau"}
-        for key, default in fallback.items():
-            if values[key] is None:
-                values[key] = preset.defaults.get(key, default)
-        return TrainConfig(**values)
+        unset = {key: value for key, value in asdict(preset.defaults).items() if getattr(self, key) is None}
+        cfg = dataclasses.replace(self, preset=preset.name, **unset)  # an alias is recorded by its current name
+        cfg._check(preset)
+        return cfg
 
-    def validate(self) -> TrainConfig:
-        """Refuse an out-of-range value with a sentence naming the setting; returns self."""
-        from core.model.presets import get_preset
+    @property
+    def is_ready(self) -> bool:
+        """Whether `ready()` made this config: no setting is left for the preset to fill."""
+        return all(getattr(self, item.name) is not None for item in fields(Defaults))
 
-        get_preset(self.preset)
+    def _check(self, preset) -> None:
         for item in _flag_fields():
             value, meta = getattr(self, item.name), item.metadata
             if value is None or meta["type"] not in (int, float):
@@ -98,10 +100,25 @@ class TrainConfig:
                 raise StudioError(f"{_label(item)} must be between {meta['low']:g} and {meta['high']:g}; "
                                   f"{value:g} is outside.")
         if self.name:
-            from core.model.registry import check_name
+            names.check(self.name)
+        if self.init_from and preset.backbone:
+            raise StudioError("--init-from is for presets trained from scratch; a pretrained preset starts "
+                              "from its backbone.")
+        if self.scans and catalog.kind_of(self.dataset) != "digits":
+            raise StudioError("--scans adds low-resolution scans of digits; this dataset holds photos.")
 
-            check_name(self.name)
-        return self
+
+def bounds(name: str) -> tuple[float, float]:
+    """(lowest, highest) a numeric setting may take: what a slider offers."""
+    meta = next(item.metadata for item in _flag_fields() if item.name == name)
+    return meta["low"], meta["high"]
+
+
+def model_stem(cfg: TrainConfig) -> str:
+    """The start of a model name nobody gave: `mnist-seed`, `flowers-photos-transfer`, never doubled."""
+    stem = {catalog.FILTERED: "catsdogs"}.get(cfg.dataset) or Path(catalog.portable_spec(cfg.dataset)).stem
+    preset = get_preset(cfg.preset).name
+    return preset if preset.startswith(stem) else f"{stem}-{preset}"
 
 
 def _label(item) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 
 def fit_loop(model, strategy, train_ds, val_ds, train_size: int, batch_size: int, epochs: int, callbacks,
@@ -18,9 +20,6 @@ def fit_loop(model, strategy, train_ds, val_ds, train_size: int, batch_size: int
     """Train `model` (built and compiled inside `strategy.scope()`); returns the history as `fit()` would.
 
     `train_ds` and `val_ds` yield global batches; the training one is sharded by data over the workers."""
-    import keras
-    import tensorflow as tf
-
     steps = max(1, math.ceil(train_size / batch_size))
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
@@ -76,8 +75,6 @@ def fit_loop(model, strategy, train_ds, val_ds, train_size: int, batch_size: int
 
 def validate(model, val_ds) -> dict:
     """Validation loss and accuracy, computed by each worker on the whole validation split."""
-    import keras
-
     losses, correct, count = [], 0, 0
     for x, y in val_ds:
         probabilities = model(x, training=False)

@@ -15,7 +15,16 @@ import sys
 import time
 
 import cv2
+import keras
 import numpy as np
+
+from core.data.drawn_digits import draw_digit_mask, low_resolution_scan
+from core.data.mnist import load_mnist
+from core.data.not_digits import glyph, machine_fonts, not_a_digit
+from core.data.splits import stratified_split
+from core.model import gate
+from core.model.registry import without_optimizer
+from core.training.pictures import prepared
 
 DIGITS, REDRAWN, PRINTED, DRAWN, SCANNED, NOT_DIGITS = 30_000, 8_000, 6_000, 6_000, 6_000, 30_000
 SEED = 20_261_122
@@ -38,11 +47,6 @@ def redrawn_digit(image28: np.ndarray, rng) -> np.ndarray:
 
 
 def gate_data(seed: int = SEED):
-    from core.data.drawn_digits import draw_digit_mask, low_resolution_scan
-    from core.data.mnist import load_mnist
-    from core.data.not_digits import glyph, machine_fonts, not_a_digit
-    from core.training.pictures import prepared
-
     rng = np.random.default_rng(seed)
     mnist = load_mnist()
     order = rng.permutation(len(mnist.x_train))
@@ -61,12 +65,6 @@ def gate_data(seed: int = SEED):
 
 
 def train_gate(epochs: int = 6) -> dict:
-    import keras
-
-    from core.data.splits import stratified_split
-    from core.model import gate
-    from core.model.registry import without_optimizer
-
     keras.utils.set_random_seed(SEED)
     started = time.time()
     x, y = gate_data()

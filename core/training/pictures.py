@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.data.drawn_digits import low_resolution_scan
+from core.data.specs import Split
 from core.errors import NoDigitError
+from core.inference.digit_input import prepare_digit
 
 
 def found(pictures):
     """(position, 28×28 model input) of each ink mask (float 0..1) or grey picture (uint8) that has something
     to read; too faint ones are skipped (the "no digit found" answer covers them)."""
-    from core.inference.digit_input import prepare_digit
-
     for position, picture in enumerate(pictures):
         grey = picture if picture.dtype == np.uint8 else (picture * 255).astype(np.uint8)
         try:
@@ -28,9 +29,6 @@ def prepared(pictures) -> np.ndarray:
 
 def with_scans(split, count: int, seed: int):
     """The digit split plus `count` of its digits again as low-resolution scans, keeping their labels."""
-    from core.data.drawn_digits import low_resolution_scan
-    from core.data.specs import Split
-
     rng = np.random.default_rng(seed)
     chosen = rng.choice(len(split), size=min(count, len(split)), replace=False)
     kept = list(found(low_resolution_scan(split.x[index] / 255.0, rng) for index in chosen))

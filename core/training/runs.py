@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,11 +22,12 @@ from pathlib import Path
 
 from core import config
 from core.errors import RunError
-from core.model.registry import saved_by_run
+from core.model.registry import check_can_save, saved_by_run
+from core.training import events
 from core.training.config import TrainConfig, to_args
 
 EVENTS = "events.jsonl"
-TERMINAL = {"done": "done", "failed": "failed", "cancelled": "cancelled"}
+STATUS_OF = {events.Done: "done", events.Failed: "failed", events.Cancelled: "cancelled"}
 
 
 class EventLog:
@@ -35,25 +37,27 @@ class EventLog:
         self.path = Path(run_dir) / EVENTS
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
-    def emit(self, event: dict) -> None:
-        line = json.dumps({"time": time.time(), **event}, default=str)
+    def emit(self, event: events.Event) -> None:
+        line = json.dumps(event.to_json(), default=str)
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
             handle.flush()
 
 
-def read_events(run_dir: Path) -> list[dict]:
+def read_events(run_dir: Path) -> list[events.Event]:
     try:
         lines = (Path(run_dir) / EVENTS).read_text(encoding="utf-8").splitlines()
     except OSError:
         return []
-    events = []
+    found = []
     for line in lines:
         try:
-            events.append(json.loads(line))
+            event = events.from_json(json.loads(line))
         except ValueError:
             continue  # the last line may be half written while we read
-    return events
+        if event is not None:
+            found.append(event)
+    return found
 
 
 @dataclass
@@ -61,41 +65,72 @@ class Run:
     id: str
     dir: Path
     config: dict
-    events: list[dict] = field(default_factory=list)
+    events: list[events.Event] = field(default_factory=list)
     status: str = "running"  # running, done, failed, cancelled, interrupted
     detail: str = ""
 
-    @property
-    def model(self) -> str | None:
-        return next((e.get("model") for e in reversed(self.events) if e.get("type") == "done"), None)
+    def _last(self, kind):
+        return next((e for e in reversed(self.events) if isinstance(e, kind)), None)
 
     @property
-    def epochs(self) -> list[dict]:
-        return [e for e in self.events if e.get("type") == "epoch"]
+    def result(self) -> events.Done | None:
+        """What the run made, once it has saved its model."""
+        return self._last(events.Done)
+
+    @property
+    def model(self) -> str | None:
+        return self.result.model if self.result else None
+
+    @property
+    def ended(self) -> events.Event | None:
+        """The event the run ended with (done, failed or cancelled), or None while it goes."""
+        return self._last(events.FINAL)
+
+    @property
+    def progress(self) -> events.Progress | None:
+        """The latest batch or epoch: where training is."""
+        return self._last(events.Progress)
+
+    @property
+    def status_message(self) -> str | None:
+        """The latest step reported outside the epochs (loading, computing features, saving)."""
+        status = self._last(events.Status)
+        return status.message if status else None
+
+    @property
+    def training_started(self) -> float | None:
+        """When training proper began (its start event), after loading the data and building the model."""
+        start = self._last(events.Start)
+        return start.time if start else None
+
+    @property
+    def epochs(self) -> list[events.Epoch]:
+        return [e for e in self.events if isinstance(e, events.Epoch)]
+
+    @property
+    def learning_rate(self) -> float | None:
+        """The rate the last epoch ended with, else the configured one."""
+        return self.epochs[-1].lr if self.epochs else self.config.get("learning_rate")
+
+    @property
+    def val_accuracy(self) -> float | None:
+        """The validation accuracy of the last epoch so far."""
+        return self.epochs[-1].metrics.get("val_accuracy") if self.epochs else None
 
     @property
     def history(self) -> dict[str, list[float]]:
         """Loss and accuracy per epoch, train and validation, as Keras' history holds them."""
         keys = ("loss", "val_loss", "accuracy", "val_accuracy")
-        return {key: [e[key] for e in self.epochs if key in e] for key in keys}
-
-    @property
-    def last_batch(self) -> dict | None:
-        return next((e for e in reversed(self.events) if e.get("type") in ("batch", "epoch")), None)
+        return {key: [e.metrics[key] for e in self.epochs if key in e.metrics] for key in keys}
 
     @property
     def started(self) -> float:
-        return self.events[0]["time"] if self.events else _mtime(self.dir)
+        return self.events[0].time if self.events else _mtime(self.dir)
 
     @property
     def launched(self) -> float:
         """When the run's process was started: its config is written just before."""
         return _mtime(self.dir / "config.json") or self.started
-
-    @property
-    def label(self) -> str:
-        cfg = self.config
-        return f"{self.id} · {cfg.get('preset')} on {cfg.get('dataset')} · {self.status}"
 
 
 def _mtime(path: Path) -> float:
@@ -131,16 +166,14 @@ def load_run(run_dir: Path) -> Run:
     except (OSError, ValueError):
         cfg = {}
     run = Run(run_dir.name, run_dir, cfg, read_events(run_dir))
-    final = next((e for e in reversed(run.events) if e.get("type") in TERMINAL), None)
+    final = run.ended
     if final:
-        run.status = TERMINAL[final["type"]]
-        run.detail = final.get("error", "") or final.get("message", "")
+        run.status = STATUS_OF[type(final)]
+        run.detail = getattr(final, "error", "") or getattr(final, "message", "")
     elif not _alive(run_dir):
         saved = saved_by_run(run.id)
         if saved:  # killed after the save, before its last event: the registry has the truth
-            run.events.append({"type": "done", "model": saved.name, "time": _mtime(saved.path),
-                               "test_accuracy": saved.accuracy, "test_loss": saved.meta["metrics"]["test_loss"],
-                               "seconds": saved.meta.get("training_seconds", 0)})
+            run.events.append(events.Done.of(saved, time=_mtime(saved.path)))
             run.status = "done"
         else:  # started but neither finished nor running: killed, crashed, or the machine restarted
             run.status = "interrupted" if (run_dir / "process.json").exists() else "failed"
@@ -178,9 +211,8 @@ def _start_lock(root: Path):
 def start_run(cfg: TrainConfig, root: Path | None = None, env: dict | None = None) -> Run:
     """Start `python -m core train` in the background. Refused while another run is going."""
     root = Path(root or config.runs_dir())
+    cfg = cfg.ready()
     if cfg.name:
-        from core.model.registry import check_can_save
-
         check_can_save(cfg.name, replace=cfg.replace)
     with _start_lock(root):
         running = active_run(root)
@@ -207,8 +239,6 @@ def start_run(cfg: TrainConfig, root: Path | None = None, env: dict | None = Non
 
 def delete_run(run_id: str, root: Path | None = None) -> None:
     """Remove a finished run's folder (its log and curves); a run still going must be cancelled first."""
-    import shutil
-
     run = get_run(Path(run_id).name, root)
     if not run.dir.is_dir():
         raise RunError(f"There is no run called {run_id!r}.")
@@ -235,7 +265,7 @@ def cancel_run(run_id: str, root: Path | None = None, grace: float = 20.0) -> Ru
             pass
     run = load_run(run_dir)
     if run.status == "interrupted":  # we had to kill it: record why it ended
-        EventLog(run_dir).emit({"type": "cancelled", "message": "Cancelled; no model was saved."})
+        EventLog(run_dir).emit(events.Cancelled())
         run = load_run(run_dir)
     return run
 

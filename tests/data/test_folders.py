@@ -8,7 +8,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from core.data import acquire, folders, pipeline, specs
+from core.data import acquire, catalog, folders, pipeline, specs
 from core.errors import DataError
 from tests.support import build_photo_folder
 
@@ -122,7 +122,7 @@ def test_zip_of_classes_imports_as_a_dataset(studio):
         for path in source.rglob("*.jpg"):
             bundle.write(path, f"shapes/{path.relative_to(source)}")
     spec = acquire.import_zip(buffer.getvalue(), "my shapes")
-    assert spec in specs.known_specs()
+    assert spec in catalog.known_specs()
     assert specs.load(spec).class_names == ["bar", "disc", "square"]
 
 

@@ -2,9 +2,12 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pytest
 
 from core.inference.predictor import Predictor
 from tests.support import canvas_rgba
+
+pytestmark = pytest.mark.slow  # every test here trains a model or loads a shipped one
 
 
 def pictures(count: int):

@@ -7,6 +7,8 @@ import pytest
 from bench._mnist import read_idx
 from tests.support import ROOT, real_mnist_dir
 
+pytestmark = pytest.mark.slow  # every test here trains a model or loads a shipped one
+
 SHIPPED = ROOT / "models" / "mnist"
 
 

@@ -131,6 +131,7 @@ registry.save_model(keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatt
 """
 
 
+@pytest.mark.slow
 def test_sigkill_during_save_leaves_no_half_model(studio):
     registry.save_model(tiny_model(), "earlier", {})
     marker = studio / "marker"
@@ -147,12 +148,23 @@ def test_sigkill_during_save_leaves_no_half_model(studio):
     assert not (registry.config.models_dir() / "half").exists()
 
 
-def test_bad_names_are_refused(studio):
-    for name in ("", "../escape", "a/b", ".hidden"):
-        with pytest.raises(ModelError, match="not a usable model name"):
-            registry.check_name(name)
+def test_an_unknown_model_is_one_sentence(studio):
     with pytest.raises(ModelError, match="no model called"):
         registry.resolve("nothing-here")
+
+
+def test_shipped_models_are_never_deleted_or_replaced_whoever_asks(studio_with_model):
+    shipped = studio_with_model / "models" / "mnist"
+    before = {p.name: p.read_bytes() for p in shipped.iterdir()}
+    with pytest.raises(ModelError, match="ships with the studio"):
+        registry.delete("mnist")
+    with pytest.raises(ModelError, match="never replaced"):
+        registry.check_can_save("mnist", replace=True)
+    with pytest.raises(ModelError, match="never replaced"):
+        registry.save_model(tiny_model(), "mnist", {}, replace=True)
+    assert {p.name: p.read_bytes() for p in shipped.iterdir()} == before
+    registry.delete("tiny")  # a model of one's own goes
+    assert [i.name for i in registry.list_models()] == ["mnist"]
 
 
 def test_meta_json_is_valid(studio):
@@ -198,15 +210,24 @@ def test_a_replace_killed_between_its_renames_gets_the_old_model_back(studio):
     saved = registry.save_model(tiny_model(), "precious", {})
     original = saved.model_file.read_bytes()
     replace_killed_between_renames("precious", dead_pid)
+    assert registry.list_models() == []  # listing only reads
+    assert registry.recover() == ["precious"]  # as at start-up, and before each save
     assert [i.name for i in registry.list_models()] == ["precious"]
     assert (registry.config.models_dir() / "precious" / "model.keras").read_bytes() == original
+
+
+def test_a_save_in_progress_of_a_model_named_old_something_is_never_taken_for_a_set_aside_copy(studio):
+    root = registry.config.models_dir()
+    half = root / f"{registry.STAGING_PREFIX}old-bar-k3j2h1"  # what saving a model called old-bar stages
+    half.mkdir(parents=True)
+    assert registry.recover() == [] and not (root / "bar").exists() and half.is_dir()
 
 
 def test_an_old_copy_is_left_alone_while_its_saver_lives_and_never_deleted_as_the_only_copy(studio):
     registry.save_model(tiny_model(), "precious", {})
     replace_killed_between_renames("precious", os.getpid())
-    assert registry.list_models() == []  # a save in progress, between its renames
-    old = next(registry.config.models_dir().glob(".staging-old-*"))
+    assert registry.recover() == [] and registry.list_models() == []  # a save in progress, between its renames
+    old = next(registry.config.models_dir().glob(f"{registry.OLD_PREFIX}*"))
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     registry._remove_stale_staging(registry.config.models_dir())
     assert old.is_dir()  # older than an hour, but the only copy of "precious"

@@ -3,7 +3,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.support import ROOT
+
+pytestmark = pytest.mark.slow  # every test here trains a model or loads a shipped one
 
 SCRIPT = r"""
 import json, sys
@@ -13,11 +17,11 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from core.model import registry
 from core.training.config import TrainConfig
-from core.training.fit import train
+from core.training.train import train
 results = {{}}
 for strategy in ("default", "mirrored"):
     info = train(TrainConfig(dataset="mnist", preset="mnist-seed", epochs=4, batch_size=32, learning_rate=2e-3,
-                             dropout=0.0, name="m-" + strategy, strategy=strategy, steps_per_execution=1))
+                             dropout=0.0, name="m-" + strategy, strategy=strategy, steps_per_execution=1).ready())
     _, model = registry.load(info.name)
     from core.data import specs as datasets
     test = datasets.load("mnist").test

@@ -8,39 +8,48 @@ import pytest
 from core.errors import StudioError
 from core.model import registry
 from core.training.config import TrainConfig, command_for
-from core.training.fit import class_weights, train
+from core.training.events import Cancelled, Done, Epoch, Start, Status, from_json
+from core.training.recipe import class_weights
+from core.training.train import train
 from tests.support import badfiles, build_photo_folder, run_cli
 
 
+@pytest.mark.slow
 def test_train_emits_progress_and_saves_a_described_model(studio):
     events = []
     info = train(TrainConfig(dataset="mnist", preset="mnist-seed", epochs=2, batch_size=64, limit=600,
-                             early_stopping=3, name="run1"), emit=events.append)
-    kinds = [e["type"] for e in events]
-    assert kinds[0] == "status" and "start" in kinds and kinds[-1] == "done"
-    epochs = [e for e in events if e["type"] == "epoch"]
-    assert [e["epoch"] for e in epochs] == [1, 2]
-    assert {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "eta"} <= set(epochs[0])
+                             early_stopping=3, name="run1").ready(), emit=events.append)
+    kinds = [type(e) for e in events]
+    assert kinds[0] is Status and Start in kinds and kinds[-1] is Done
+    epochs = [e for e in events if isinstance(e, Epoch)]
+    assert [e.epoch for e in epochs] == [1, 2] and epochs[0].lr > 0 and epochs[0].eta >= 0
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[0].metrics)
+    assert events[-1].model == "run1" and events[-1].test_accuracy == info.meta["metrics"]["test_accuracy"]
+    assert all(from_json(e.to_json()) == e for e in events)  # what the event log writes reads back the same
     meta = info.meta
     assert meta["preset"] == "mnist-seed" and meta["kind"] == "digits" and meta["class_names"][3] == "3"
     assert meta["input_shape"] == [28, 28, 1] and meta["data_fingerprint"].startswith("sha256:")
-    assert 0 <= meta["metrics"]["test_accuracy"] <= 1 and len(meta["metrics"]["confusion_matrix"]) == 10
+    confusion = np.array(meta["metrics"]["confusion_matrix"])
+    assert confusion.shape == (10, 10) and confusion.sum() == meta["metrics"]["test_samples"]
+    assert meta["metrics"]["test_accuracy"] == pytest.approx(np.trace(confusion) / confusion.sum())
     assert meta["training_command"].startswith("python -m core train --dataset mnist --preset mnist-seed")
     assert registry.read_history(info)["val_accuracy"]
 
 
+@pytest.mark.slow
 def test_cancelled_training_saves_nothing(studio):
     events = []
     result = train(TrainConfig(dataset="mnist", preset="mnist-seed", epochs=3, batch_size=32, limit=600,
-                               steps_per_execution=1),
+                               steps_per_execution=1).ready(),
                    emit=events.append, should_stop=lambda: True)
-    assert result is None and events[-1]["type"] == "cancelled"
+    assert result is None and isinstance(events[-1], Cancelled)
     assert registry.list_models() == []
 
 
+@pytest.mark.slow
 def test_wrong_preset_for_the_dataset_is_one_sentence(studio):
     with pytest.raises(StudioError, match="is for photos"):
-        train(TrainConfig(dataset="mnist", preset="photos-cnn", epochs=1, limit=50))
+        train(TrainConfig(dataset="mnist", preset="photos-cnn", epochs=1, limit=50).ready())
 
 
 def test_class_weights_only_when_imbalanced():
@@ -53,15 +62,15 @@ def test_class_weights_only_when_imbalanced():
 
 
 def test_command_reproduces_the_settings():
-    cfg = TrainConfig(dataset="mnist", preset="mnist-bn", epochs=30, augment=True, lr_schedule="cosine").resolved()
+    cfg = TrainConfig(dataset="mnist", preset="mnist-bn", epochs=30, augment=True, lr_schedule="cosine").ready()
     command = command_for(cfg)
     assert "--preset mnist-bn" in command and "--augment" in command and "--lr-schedule cosine" in command
 
 
 def test_onecycle_warms_up_to_the_peak_then_decays():
-    from core.training.fit import learning_rate_schedule
+    from core.training.recipe import learning_rate_schedule
 
-    cfg = TrainConfig(dataset="mnist", preset="mnist-seed", epochs=2).resolved()
+    cfg = TrainConfig(dataset="mnist", preset="mnist-seed", epochs=2).ready()
     assert cfg.lr_schedule == "onecycle" and cfg.learning_rate == 1e-2  # the preset's defaults
     schedule = learning_rate_schedule(cfg, steps=50)  # 100 steps in all, 20 of warm-up
     rate = [float(schedule(step)) for step in (0, 10, 20, 60, 100)]
@@ -70,6 +79,7 @@ def test_onecycle_warms_up_to_the_peak_then_decays():
     assert "--lr-schedule onecycle" in command_for(cfg)
 
 
+@pytest.mark.slow
 def test_photo_folder_trains_evaluates_with_auc_and_predicts(studio, monkeypatch):
     pets = build_photo_folder(studio / "PetImages", ["Cat", "Dog"], per_class=16)
     monkeypatch.setenv("PETIMAGES_DIR", str(pets))
@@ -79,10 +89,12 @@ def test_photo_folder_trains_evaluates_with_auc_and_predicts(studio, monkeypatch
     assert json.loads(result.stdout.strip().splitlines()[-1])["model"] == "pets"
     meta = registry.resolve("pets").meta
     assert meta["class_names"] == ["cat", "dog"] and meta["input_shape"] == [128, 128, 3]
+    meta_accuracy = meta["metrics"]["test_accuracy"]
 
     evaluation = run_cli("evaluate", "--model", "pets", "--json")
     report = json.loads(evaluation.stdout.strip().splitlines()[-1])
-    assert 0 <= report["accuracy"] <= 1 and 0 <= report["auc"] <= 1 and "roc" in report
+    assert report["accuracy"] == pytest.approx(meta_accuracy)  # the same test split as training evaluated
+    assert report["auc"] == pytest.approx(np.trapezoid(report["roc"]["tpr"], report["roc"]["fpr"]), abs=1e-6)
 
     good = pets / "Cat" / "0.jpg"
     bad = pets / "Dog" / "11702.jpg"
@@ -136,17 +148,7 @@ def test_predict_multi_reads_a_number(studio_with_model, tmp_path):
     assert Predictor.from_registry("mnist").read_number(np.asarray(Image.open(path))).text == record["label"]
 
 
-def test_cli_help_and_errors(studio):
-    for command in ("train", "evaluate", "predict", "data", "models"):
-        assert run_cli(command, "--help").returncode == 0
-    missing = run_cli("predict", "--model", "nothing", "x.png")
-    assert missing.returncode == 1 and "no model called" in json.loads(missing.stdout)["error"]
-    bad_dataset = run_cli("train", "--dataset", "/no/such/folder", "--preset", "photos-cnn", "--epochs", "1")
-    assert bad_dataset.returncode == 1 and "Traceback" not in bad_dataset.stderr
-    bad_argument = run_cli("train", "--lr-schedule", "sometimes")
-    assert bad_argument.returncode == 2 and "invalid choice" in json.loads(bad_argument.stdout)["error"]
-
-
+@pytest.mark.slow
 def test_data_check_reports_counts(studio):
     result = run_cli("data", "check")
     records = [json.loads(line) for line in result.stdout.splitlines()]
@@ -176,17 +178,6 @@ def test_every_train_config_field_round_trips_through_the_flag_table():
     assert back.val_fraction == 0.2  # once dropped by the background runs
 
 
-@pytest.mark.parametrize("flags", [["--epochs", "0"], ["--epochs", "-1"], ["--epochs", "1000000000"],
-                                   ["--dropout", "1.5"], ["--batch-size", "0"], ["--limit", "-5"],
-                                   ["--learning-rate", "nan"], ["--learning-rate", "-1"], ["--name", "../escape"]])
-def test_bad_settings_are_refused_with_one_line_before_any_data_is_loaded(studio, flags):
-    result = run_cli("train", "--dataset", "does-not-exist", *flags)
-    assert result.returncode == 2, result.stdout + result.stderr
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1 and "error" in json.loads(lines[0]), lines
-    assert "Traceback" not in result.stderr
-
-
 def test_models_lists_every_broken_model_marked_and_exits_0(studio_with_model):
     from tests.support import BROKEN_META, break_models
 
@@ -212,27 +203,29 @@ def test_a_taken_name_is_refused_at_once_and_the_model_stays_byte_identical(stud
     assert {p.name: p.read_bytes() for p in shipped.iterdir()} == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["photos-cnn"])  # photos-xception too (measured), but 36 s: not in the suite
 def test_from_scratch_photo_presets_learn_from_40_images_a_class(studio, preset):
     """With Keras' batch norm momentum (0.99) both ended at exactly 50%: one class for everything."""
     root = build_photo_folder(studio / "data" / "shapes", ["disc", "square"], per_class=40, broken=False)
-    info = train(TrainConfig(dataset=str(root), preset=preset, epochs=3, batch_size=16, name="small"))
+    info = train(TrainConfig(dataset=str(root), preset=preset, epochs=3, batch_size=16, name="small").ready())
     assert info.meta["metrics"]["val_accuracy"] >= 0.8 and info.meta["metrics"]["test_accuracy"] >= 0.8
 
 
 def test_batch_norm_momentum_fits_the_length_of_the_run():
-    from core.training.fit import batch_norm_momentum
+    from core.training.recipe import batch_norm_momentum
 
     assert batch_norm_momentum(9) == 0.5  # a tiny run: the average forgets its start at once
     assert 0.9 < batch_norm_momentum(100) < 0.99
     assert batch_norm_momentum(1266) == 0.99  # MNIST, 3 epochs: Keras' default
 
 
+@pytest.mark.slow
 def test_a_second_run_with_the_same_name_fails_at_once(studio):
     started = time.perf_counter()
     with registry.name_lock("busy"):  # a run training "busy" holds this until it has saved
         with pytest.raises(StudioError, match="already training a model called 'busy'"):
-            train(TrainConfig(dataset="mnist", preset="mnist-seed", epochs=1, limit=50, name="busy"))
+            train(TrainConfig(dataset="mnist", preset="mnist-seed", epochs=1, limit=50, name="busy").ready())
     assert time.perf_counter() - started < 15
     assert registry.list_models() == []
 
@@ -240,9 +233,9 @@ def test_a_second_run_with_the_same_name_fails_at_once(studio):
 def test_training_can_start_from_a_model_and_add_low_resolution_scans(studio_with_model):
     events = []
     info = train(TrainConfig(dataset="mnist", preset="mnist-seed", epochs=1, batch_size=32, limit=300, scans=60,
-                             init_from="tiny", name="scanned"), events.append)
+                             init_from="tiny", name="scanned").ready(), events.append)
     assert 350 <= info.meta["train_samples"] <= 360  # a few scans may be too faint to keep
     assert info.meta["hyperparameters"]["init_from"] == "tiny" and "--scans 60" in info.meta["training_command"]
-    assert any("low-resolution scans" in e.get("message", "") for e in events)
+    assert any(isinstance(e, Status) and "low-resolution scans" in e.message for e in events)
     with pytest.raises(StudioError, match="another network"):
-        train(TrainConfig(dataset="mnist", preset="mnist-bn", epochs=1, limit=50, init_from="tiny"))
+        train(TrainConfig(dataset="mnist", preset="mnist-bn", epochs=1, limit=50, init_from="tiny").ready())

@@ -4,8 +4,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.support import ROOT
 from tests.support.browser import free_port
+
+pytestmark = pytest.mark.slow  # every test here trains a model or loads a shipped one
 
 
 def test_two_workers_train_and_the_chief_saves_a_model_as_good_as_a_plain_run(studio):

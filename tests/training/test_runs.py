@@ -8,8 +8,11 @@ import pytest
 
 from core.errors import RunError
 from core.model import registry
+from core.training import events
 from core.training import runs as jobs
 from core.training.config import TrainConfig
+
+pytestmark = pytest.mark.slow  # every test here trains a model or loads a shipped one
 
 
 def wait_for(predicate, timeout=240, step=0.2):
@@ -33,15 +36,16 @@ def test_a_run_goes_in_the_background_and_finishes(studio):
     done = wait_for(lambda: (r := jobs.get_run(run.id)).status != "running" and r)
     assert done.status == "done", (done.detail, (done.dir / "output.log").read_text()[-2000:])
     assert done.model and registry.resolve(done.model).available
-    kinds = [e["type"] for e in done.events]
-    assert "start" in kinds and "epoch" in kinds and kinds[-1] == "done"
+    kinds = [type(e) for e in done.events]
+    assert events.Start in kinds and events.Epoch in kinds and kinds[-1] is events.Done
+    assert done.result.model == done.model and done.learning_rate > 0 and done.history["val_accuracy"]
     # Killed after the save, before its last event: the run still reports the model it saved.
     wait_for(lambda: not jobs._alive(done.dir), timeout=30)
-    events = (done.dir / jobs.EVENTS).read_text().splitlines()
-    (done.dir / jobs.EVENTS).write_text("\n".join(events[:-1]) + "\n")
+    lines = (done.dir / jobs.EVENTS).read_text().splitlines()
+    (done.dir / jobs.EVENTS).write_text("\n".join(lines[:-1]) + "\n")
     again = jobs.get_run(run.id)
     assert again.status == "done" and again.model == done.model
-    assert again.events[-1]["test_accuracy"] == registry.resolve(done.model).accuracy
+    assert again.result == events.Done.of(registry.resolve(done.model), time=again.result.time)
 
 
 def test_a_second_run_is_refused_while_one_is_going(studio):
@@ -55,7 +59,7 @@ def test_a_second_run_is_refused_while_one_is_going(studio):
 
 def test_cancel_stops_the_run_and_saves_no_model(studio):
     run = jobs.start_run(small(epochs=30, limit=None))
-    wait_for(lambda: any(e["type"] == "batch" for e in jobs.get_run(run.id).events))
+    wait_for(lambda: jobs.get_run(run.id).progress)
     cancelled = jobs.cancel_run(run.id)
     assert cancelled.status == "cancelled"
     assert registry.list_models() == []
@@ -66,7 +70,7 @@ def test_a_killed_run_is_marked_interrupted_and_earlier_models_stay(studio):
     first = jobs.start_run(small())
     wait_for(lambda: jobs.get_run(first.id).status == "done")
     run = jobs.start_run(small(epochs=30, limit=None))
-    wait_for(lambda: any(e["type"] == "batch" for e in jobs.get_run(run.id).events))
+    wait_for(lambda: jobs.get_run(run.id).progress)
     pid = json.loads((run.dir / "process.json").read_text())["pid"]
     os.kill(pid, signal.SIGKILL)
     killed = wait_for(lambda: (r := jobs.get_run(run.id)).status != "running" and r, timeout=30)

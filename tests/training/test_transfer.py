@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 
 from core.training.config import TrainConfig
-from core.training.fit import train
+from core.training.train import train
 from tests.support import build_photo_folder, make_photo
+
+pytestmark = pytest.mark.slow  # every test here trains a model or loads a shipped one
 
 
 @pytest.fixture
@@ -13,8 +15,7 @@ def shapes(studio):
 
 
 def transfer(shapes, **settings):
-    cfg = TrainConfig(dataset=str(shapes), preset="photos-transfer", epochs=5, **settings)
-    return train(cfg)
+    return train(TrainConfig(dataset=str(shapes), preset="photos-transfer", epochs=5, **settings).ready())
 
 
 def test_transfer_learns_a_small_generated_folder(shapes):

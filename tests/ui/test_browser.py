@@ -14,8 +14,9 @@ from tests.support import badfiles
 from tests.support.browser import ROOT, draw_strokes, exceptions_on, launch, streamlit_server, wait_until_idle
 
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists() and "CHROMIUM" not in os.environ,
-                                reason="Debian's chromium is not installed (apt-get install chromium)")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path("/usr/bin/chromium").exists() and "CHROMIUM" not in os.environ,
+                                 reason="Debian's chromium is not installed (apt-get install chromium)")]
 SAVE = os.environ.get("SAVE_SCREENSHOTS") == "1"
 PAGES = [("", "overview"), ("eda", "eda"), ("train", "train"), ("evaluate", "evaluate"), ("predict", "predict")]
 

@@ -77,15 +77,19 @@ def test_overview_shows_datasets_and_models(studio_with_model):
     assert app.dataframe[0].value["model"].tolist() == ["mnist", "tiny"]
 
 
-def test_canvas_drawing_is_predicted_and_the_model_is_loaded_once(studio_with_model):
-    from ui import resources as cache
+def test_canvas_drawing_is_predicted_and_the_model_is_loaded_once(studio_with_model, monkeypatch):
+    from core.inference.predictor import Predictor
 
+    loaded = []
+    original = Predictor.from_info.__func__
+    monkeypatch.setattr(Predictor, "from_info", classmethod(lambda cls, *a, **k: loaded.append(1) or
+                                                              original(cls, *a, **k)))
     image = Image.fromarray(canvas_rgba(SEVEN))
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
     app = open_page("pages/predict.py")
-    loads = cache.MODEL_LOADS["count"]
+    loads = len(loaded)
     app.session_state["canvas_single_0"] = {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}}
     app.run()
     no_problems(app)
@@ -94,7 +98,7 @@ def test_canvas_drawing_is_predicted_and_the_model_is_loaded_once(studio_with_mo
     assert "28×28" in str([i.proto for i in app.get("image")])
     for _ in range(3):
         app.run()
-    assert cache.MODEL_LOADS["count"] == loads  # reruns never reload the cached model
+    assert len(loaded) == loads == 1  # loaded once, on the first prediction; reruns never reload it
 
 
 def test_empty_canvas_says_no_digit(studio_with_model):
@@ -173,6 +177,7 @@ def start_training(app: AppTest, limit: int) -> None:
     no_problems(app)
 
 
+@pytest.mark.slow
 def test_training_page_runs_a_job_to_completion(studio):
     app = open_page("pages/train.py")
     by_label(app.text_input, "Model name").set_value("my first model")
@@ -193,6 +198,7 @@ def test_training_page_runs_a_job_to_completion(studio):
     assert any(m.label == "Test accuracy" for m in app.metric)
 
 
+@pytest.mark.slow
 def test_zip_upload_makes_a_dataset_for_eda_training_and_prediction(studio):
     source = build_photo_folder(studio / "src" / "shapes", ["disc", "square", "bar"], per_class=8)
     buffer = io.BytesIO()
@@ -258,6 +264,7 @@ def test_every_page_works_beside_broken_models(studio_with_model, page):
         assert "changed after saving" in app.error[0].value
 
 
+@pytest.mark.slow
 def test_a_model_that_cannot_learn_is_called_out_after_training(studio):
     """Both classes hold the same grey picture: no model can tell them apart."""
     grey = io.BytesIO()
@@ -278,6 +285,7 @@ def test_a_model_that_cannot_learn_is_called_out_after_training(studio):
     assert any("learned next to nothing" in w.value for w in app.warning), [w.value for w in app.warning]
 
 
+@pytest.mark.slow
 def test_the_dataset_builder_makes_a_class_folder_the_cli_can_train(studio):
     from tests.support import make_photo
 

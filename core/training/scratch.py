@@ -1,0 +1,72 @@
+"""The from-scratch fit: build the preset's network, fit it on the tf.data pipeline, and hand back a float32
+model with the test split's probabilities."""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from core.data import pipeline
+from core.errors import StudioError
+from core.evaluation import predict_probabilities
+from core.model import registry
+from core.model.builders import build_model
+from core.training import recipe
+from core.training.config import TrainConfig
+from core.training.distributed import fit_loop
+from core.training.events import Start
+
+
+def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: recipe.Emit, should_stop: recipe.ShouldStop,
+        strategy) -> recipe.FitResult:
+    """Build and fit the model under `strategy` and the configured precision."""
+    steps = recipe.steps_per_epoch(len(train_split), cfg)
+    augment = None
+    if cfg.augment:
+        augment = pipeline.digit_augmenter(cfg.seed) if data.kind == "digits" else pipeline.photo_augmenter(cfg.seed)
+    train_ds = pipeline.pipeline(data, train_split, preset.image_size, cfg.batch_size, True, augment)
+    val_ds = pipeline.pipeline(data, val_split, preset.image_size, cfg.batch_size, False)
+    num_classes = len(data.class_names)
+    knobs = preset.knobs(cfg.dropout, cfg.batch_norm, cfg.width)
+    precision = recipe.resolve_precision(cfg.precision)
+    callbacks, cancel = recipe.callbacks_for(cfg, emit, should_stop, steps)
+    emit(Start(epochs=cfg.epochs + cfg.fine_tune_epochs, steps=steps, precision=precision,
+               train_samples=len(train_split), val_samples=len(val_split), config=asdict(cfg)))
+    weights = recipe.class_weights(train_split.y, num_classes, cfg.class_weights)
+    with recipe.precision_policy(precision):
+        with strategy.scope():
+            model = build_model(preset, num_classes, knobs)
+            if cfg.init_from:
+                start_from(model, cfg.init_from)
+            recipe.suit_batch_norm(model, cfg.epochs * steps)
+            recipe.compile_model(model, cfg, steps)
+            model.optimizer.build(model.trainable_variables)  # its slots exist before any replica runs
+        if cfg.strategy == "multiworker":  # Keras' fit() cannot run under this strategy (see distributed.py)
+            history = fit_loop(model, strategy, train_ds, val_ds, len(train_split), cfg.batch_size, cfg.epochs,
+                               callbacks, weights)
+        else:
+            history = recipe.history_of(model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs,
+                                                  callbacks=callbacks, verbose=0, shuffle=False,
+                                                  class_weight=weights))
+    if precision == "mixed" or cfg.strategy == "multiworker":
+        # The saved model computes in float32 and lives outside any strategy: portable, and exact to evaluate.
+        model = float32_twin(model, preset, num_classes, knobs)
+    if cancel.cancelled:
+        return recipe.FitResult(model, history, None)
+    return recipe.FitResult(model, history, predict_probabilities(model, data, data.test, preset.image_size,
+                                                                  preset.crop))
+
+
+def start_from(model, name: str) -> None:
+    """Copy a registry model's weights into `model`, which must be the same network."""
+    _, source = registry.load(name)
+    try:
+        model.set_weights(source.get_weights())
+    except ValueError:
+        raise StudioError(f"The model {name!r} is another network than this preset builds; start from a model "
+                          "trained with the same preset, width and classes.") from None
+
+
+def float32_twin(model, preset, num_classes: int, knobs):
+    """The same network built in float32 with the trained weights (mixed precision keeps float32 weights)."""
+    twin = build_model(preset, num_classes, knobs)
+    twin.set_weights(model.get_weights())
+    return twin
