@@ -7,7 +7,7 @@ import streamlit as st
 from core import eda
 from core.data import catalog
 from core.errors import StudioError
-from core.model.presets import PRESETS, presets_for
+from core.model.presets import PRESETS, get_preset, presets_for
 from core.names import name_from
 from core.training import runs
 from core.training.config import SCHEDULES, TrainConfig, bounds, model_stem
@@ -162,6 +162,16 @@ def show_run(run: runs.Run) -> None:
         curves({run.id: run.history}, run.id)
 
 
+def settings_line(config: dict) -> str:
+    """The settings a run was started with, dropout as the rate of each of its Dropout layers."""
+    try:
+        rates = get_preset(config["preset"]).dropout_rates(config["dropout"])
+        return (f"{config['epochs']} epochs · dropout {' / '.join(f'{r:g}' for r in rates)} · batch "
+                f"{config['batch_size']} · learning rate {config['learning_rate']:g} ({config['lr_schedule']})")
+    except (KeyError, TypeError, StudioError):  # a run folder from an older studio
+        return ""
+
+
 def live_view() -> None:
     """The run going now; else the one this session started; else, after a reload, the latest one."""
     past = runs.list_runs()
@@ -172,6 +182,7 @@ def live_view() -> None:
         st.info("No run yet: choose settings above and press **Start training**.")
         return
     st.subheader(f"Run {run.id}: {run.config.get('preset')} on {catalog.describe_spec(run.config.get('dataset', ''))}")
+    st.caption(settings_line(run.config))
     if run.status == "running" and st.button("Cancel run", icon=":material/stop:"):
         with st.spinner("Stopping…"):
             run = runs.cancel_run(run.id)
@@ -195,7 +206,8 @@ if not past:
 else:
     table = pd.DataFrame([{
         "run": r.id, "preset": r.config.get("preset"), "dataset": catalog.describe_spec(r.config.get("dataset", "")),
-        "epochs": len(r.epochs), "status": r.status, "model": r.model,
+        "epochs": len(r.epochs), "dropout": r.config.get("dropout"), "learning rate": r.config.get("learning_rate"),
+        "status": r.status, "model": r.model,
         "val accuracy": None if r.val_accuracy is None else 100 * r.val_accuracy,
         "started": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started)),
     } for r in past])

@@ -169,6 +169,27 @@ def wait_for_finish(app: AppTest, timeout: float = 300) -> None:
     raise AssertionError("the training run did not finish")
 
 
+@pytest.mark.parametrize("preset", ["mnist-seed", "mnist-bn"])
+def test_the_train_form_starts_from_the_presets_own_settings(studio, preset):
+    """Its defaults are core's: the preset's epochs and dropout, the flag table's dropout range, class weights
+    decided on the training split, and the name a run of it would be saved under."""
+    from core import eda
+    from core.data import specs
+    from core.training.config import TrainConfig, bounds, model_stem
+
+    cfg = TrainConfig(dataset="mnist", preset=preset).ready()
+    app = open_page("pages/train.py")
+    app.selectbox[[b.label for b in app.selectbox].index("Preset")].set_value(preset).run()
+    no_problems(app)
+    assert by_label(app.slider, "Epochs").value == cfg.epochs
+    dropout = by_label(app.slider, "Dropout")
+    assert dropout.value == cfg.dropout and (dropout.min, dropout.max) == bounds("dropout")
+    data = specs.load("mnist")
+    assert by_label(app.toggle, "Class weights").value == eda.wants_class_weights(data.train.y, 10)
+    assert by_label(app.text_input, "Model name").placeholder == f"generated: {model_stem(cfg)}-<date>-<time>"
+    assert model_stem(cfg) == preset  # never "mnist-mnist-seed"
+
+
 def start_training(app: AppTest, limit: int) -> None:
     by_label(app.slider, "Epochs").set_value(1)
     by_label(app.number_input, "Use at most").set_value(limit)
