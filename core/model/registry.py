@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import fcntl
 import json
+import lzma
 import os
 import shutil
+import stat
 import tempfile
 import time
 import zipfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +38,9 @@ HISTORY_FILE = "history.json"
 STAGING_PREFIX = ".staging-"
 OLD_PREFIX = ".set-aside-"  # never a prefix of a staging folder, whatever the model's name
 CONTAINS_CODE = "it contains code (a Lambda layer), which safe mode refuses to run"
+MAX_JSON_BYTES = 1 << 20  # a meta.json is a few kB and a history.json tens of kB; far larger is neither
+MAX_CONFIG_BYTES = 16 << 20  # a model's config.json, inflated (Lite0's is about 0.3 MB)
+MAX_MODEL_BYTES = 1 << 30  # every member of a model.keras, inflated (the shipped models are under 20 MB)
 
 
 @dataclass
@@ -244,15 +250,43 @@ def _alive(pid: str) -> bool:
     return True
 
 
+class UnreadableJson(Exception):
+    """Why a model folder's JSON file cannot be read: `str()` is the reason shown beside the model."""
+
+
+def read_json_file(path: Path):
+    """The JSON of a model folder's meta.json or history.json, read only from a regular file of bounded size
+    and depth.
+
+    A FIFO would block for ever, a link to /dev/zero would read until memory runs out, and JSON nested
+    100,000 deep overflows the parser's stack: each is a reason, never a hang or a traceback."""
+    name = Path(path).name
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise UnreadableJson(f"{name} is missing") from None
+    except OSError as exc:
+        raise UnreadableJson(f"{name} is unreadable ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UnreadableJson(f"{name} is not a regular file")
+    if info.st_size > MAX_JSON_BYTES:
+        raise UnreadableJson(f"{name} is {info.st_size:,} bytes, far more than it ever needs")
+    try:
+        with open(path, "rb") as handle:
+            return json.loads(handle.read(MAX_JSON_BYTES + 1))
+    except RecursionError:
+        raise UnreadableJson(f"{name} is nested too deeply to describe a model") from None
+    except (OSError, ValueError) as exc:
+        raise UnreadableJson(f"{name} is unreadable ({str(exc)[:120]})") from None
+
+
 def read_info(folder: Path) -> ModelInfo:
     folder = Path(folder)
     name = folder.name
     try:
-        meta = json.loads((folder / META_FILE).read_text())
-    except FileNotFoundError:
-        return ModelInfo(name, folder, {}, False, "meta.json is missing")
-    except (OSError, ValueError) as exc:
-        return ModelInfo(name, folder, {}, False, f"meta.json is unreadable ({exc})")
+        meta = read_json_file(folder / META_FILE)
+    except UnreadableJson as exc:
+        return ModelInfo(name, folder, {}, False, str(exc))
     try:
         meta = validate_meta(meta)
     except MetaError as exc:
@@ -265,11 +299,20 @@ def read_info(folder: Path) -> ModelInfo:
 
 
 def keras_file_problem(path: Path) -> str:
-    """Why a `.keras` file cannot be offered, read from its config alone (no weights loaded), or ""."""
+    """Why a `.keras` file cannot be offered, read from its zip directory and its config alone (no weights
+    loaded), or "". A file that would inflate past its bounds is refused from the directory, unread."""
     try:
         with zipfile.ZipFile(path) as bundle:
-            config_text = bundle.read("config.json").decode("utf-8", "replace")
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError):
+            members = bundle.infolist()
+            inflated = sum(member.file_size for member in members)
+            if inflated > MAX_MODEL_BYTES:
+                return f"model.keras would inflate to {inflated / 1e9:.1f} GB, more than a model here may"
+            config_member = bundle.getinfo("config.json")
+            if config_member.file_size > MAX_CONFIG_BYTES:
+                return "model.keras holds a config.json far larger than any model's"
+            config_text = bundle.read(config_member).decode("utf-8", "replace")
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, NotImplementedError, RuntimeError,
+            zlib.error, lzma.LZMAError):
         return "model.keras is not a Keras file (not a zip archive with a model config)"
     if '"__lambda__"' in config_text or '"class_name": "Lambda"' in config_text:
         return CONTAINS_CODE
@@ -294,9 +337,9 @@ def saved_by_run(run_id: str, root: Path | None = None) -> ModelInfo | None:
         if folder.name.startswith("."):  # staging and set-aside copies are not the registry
             continue
         try:
-            if json.loads((folder / META_FILE).read_text()).get("run") == run_id:
+            if read_json_file(folder / META_FILE).get("run") == run_id:
                 return read_info(folder)
-        except (OSError, ValueError, AttributeError):
+        except (UnreadableJson, AttributeError):
             continue
     return None
 
@@ -391,6 +434,7 @@ def delete(name: str, root: Path | None = None) -> None:
 
 def read_history(info: ModelInfo) -> dict:
     try:
-        return json.loads((info.path / HISTORY_FILE).read_text())
-    except (OSError, ValueError):
+        history = read_json_file(info.path / HISTORY_FILE)
+    except UnreadableJson:
         return {}
+    return history if isinstance(history, dict) else {}

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,8 +58,16 @@ def test_saved_file_has_no_optimizer_state(studio):
     (lambda p: (p / "model.keras").write_bytes(b"not a zip at all"), "not a zip"),
     (lambda p: (p / "meta.json").write_text("{broken"), "unreadable"),
     (lambda p: (p / "meta.json").unlink(), "missing"),
+    # Issue 27, finding 2: one bad meta.json took down the CLI and every page.
+    (lambda p: (p / "meta.json").write_text("[" * 100_000 + "]" * 100_000), "nested too deeply"),
+    (lambda p: ((p / "meta.json").unlink(), os.mkfifo(p / "meta.json")), "not a regular file"),
+    (lambda p: ((p / "meta.json").unlink(), (p / "meta.json").symlink_to("/dev/zero")), "not a regular file"),
+    (lambda p: (p / "meta.json").write_text(" " * 2_000_000 + "{}"), "far more than it ever needs"),
+    (lambda p: inflating_keras_file(p / "model.keras", "config.json", 17 << 20), "config.json far larger"),
+    (lambda p: inflating_keras_file(p / "model.keras", "model.weights.h5", 100 << 20), "would inflate to"),
 ])
-def test_broken_folders_are_listed_as_unavailable(studio, breakage, reason):
+def test_broken_folders_are_listed_as_unavailable(studio, breakage, reason, monkeypatch):
+    monkeypatch.setattr(registry, "MAX_MODEL_BYTES", 64 << 20)  # as a 3 GB member would pass the real bound
     registry.save_model(tiny_model(), "good", {})
     broken = registry.save_model(tiny_model(), "broken", {})
     breakage(broken.path)
@@ -67,6 +76,18 @@ def test_broken_folders_are_listed_as_unavailable(studio, breakage, reason):
     assert not listing["broken"].available and reason in listing["broken"].reason
     with pytest.raises(ModelError, match="unavailable"):
         registry.load("broken")
+
+
+def inflating_keras_file(path: Path, member: str, size: int) -> None:
+    """A model.keras whose `member` is `size` bytes of blanks: a few kB on disk, huge once inflated."""
+    with zipfile.ZipFile(path) as bundle:
+        kept = {item.filename: bundle.read(item) for item in bundle.infolist() if item.filename != member}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, data in kept.items():
+            bundle.writestr(name, data)
+        with bundle.open(member, "w", force_zip64=True) as out:
+            for _ in range(size >> 20):
+                out.write(b" " * (1 << 20))
 
 
 def test_truncated_model_file_is_a_clear_error(studio):
