@@ -225,22 +225,28 @@ def _column_groups(labels: np.ndarray, stats: np.ndarray) -> list[list[int]]:
 
 
 def _split_touching(mask: np.ndarray, height: int) -> list[np.ndarray]:
-    """Split a blob much wider than a digit at its thinnest columns."""
-    ys, xs = np.nonzero(mask)
-    left, right = xs.min(), xs.max() + 1
-    width = right - left
-    if width <= 1.15 * height:
+    """Split a blob much wider than a digit at its thinnest columns, left to right.
+
+    A loop over a stack, not recursion: every cut falls strictly inside the blob, so each piece is
+    narrower than the one it came from, and a thin dash thousands of pixels wide ends like any other.
+    A line of writing under a few pixels tall is never split: it holds no digits to tell apart."""
+    if height < 8:
         return [mask]
-    profile = mask[:, left:right].sum(axis=0)
-    lo, hi = int(width * 0.3), int(width * 0.7)
-    cut = left + lo + int(np.argmin(profile[lo:hi]))
-    first, second = mask.copy(), mask.copy()
-    first[:, cut:] = 0
-    second[:, :cut] = 0
-    pieces = []
-    for piece in (first, second):
-        if piece.any():
-            pieces.extend(_split_touching(piece, height))
+    pending, pieces = [mask], []
+    while pending:
+        piece = pending.pop()
+        xs = np.flatnonzero(piece.any(axis=0))
+        left, right = int(xs[0]), int(xs[-1]) + 1
+        width = right - left
+        lo, hi = max(1, int(width * 0.3)), max(2, int(width * 0.7))
+        if width <= 1.15 * height or hi > width - 1:
+            pieces.append(piece)
+            continue
+        cut = left + lo + int(np.argmin(piece[:, left + lo:left + hi].sum(axis=0)))
+        first, second = piece.copy(), piece.copy()
+        first[:, cut:] = 0
+        second[:, :cut] = 0
+        pending.extend(part for part in (second, first) if part.any())  # first on top: left to right
     return pieces
 
 

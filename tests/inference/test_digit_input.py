@@ -113,3 +113,17 @@ def test_low_resolution_ones_as_narrow_as_their_stroke_are_found():
             continue
         found += h > 2 * w
     assert narrow >= 30 and found >= 0.8 * narrow
+
+
+@pytest.mark.parametrize("height", [1, 2, 3, 12])
+def test_a_long_thin_dash_ends_without_recursion(height):
+    """Issue 27, finding 4: a thin dash in "Write a number" raised RecursionError in split_digits."""
+    picture = np.zeros((60, 3000, 4), np.uint8)
+    picture[30:30 + height, 10:2990] = (0, 0, 0, 255)
+    try:
+        crops = digits.split_digits(picture)
+    except NoDigitError:  # a hairline may be taken for a speck: a sentence too
+        return
+    assert 1 <= len(crops) <= 3000 // height
+    if height < 8:
+        assert len(crops) == 1  # too thin to hold digits to tell apart: one mark, for the gate to judge

@@ -153,3 +153,18 @@ def test_a_fifo_or_a_folder_is_refused_before_it_is_opened(tmp_path):
     assert time.perf_counter() - started < 2
     with pytest.raises(ImageError, match="folder"):
         read_image_file(tmp_path)
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("decoder broke"), NotImplementedError("no such mode"),
+                                     ZeroDivisionError("bad header"), AssertionError("plugin check")])
+def test_any_failure_inside_a_decoder_is_that_images_sentence(monkeypatch, failure):
+    """Issue 27, finding 4: a truncated AVIF or DDS renamed .png raised RuntimeError or NotImplementedError
+    past a fixed list of exception types, and took the whole upload batch down with it."""
+    import PIL.Image
+
+    def broken(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(PIL.Image, "open", broken)
+    with pytest.raises(ImageError, match="damaged or cut short"):
+        decode_image(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
