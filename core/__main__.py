@@ -170,7 +170,8 @@ def add_data(sub) -> None:
     fetch.add_argument("--min-bytes", type=int, help=argparse.SUPPRESS)
     importer = actions.add_parser("import", help="import a zip of class folders into data/custom/NAME")
     importer.add_argument("zip", metavar="ZIP")
-    importer.add_argument("--name", required=True, help="the dataset's name")
+    importer.add_argument("--name", required=True, help="the dataset's name (words become one: \"my pets\" is my-pets)")
+    importer.add_argument("--replace", action="store_true", help="replace the dataset of that name if there is one")
 
 
 def cmd_data(args) -> int:
@@ -194,7 +195,7 @@ def cmd_data(args) -> int:
             payload = Path(args.zip).read_bytes()
         except OSError as exc:
             raise StudioError(f"{args.zip} cannot be read ({exc.strerror or 'unreadable'}).") from None
-        spec = acquire.import_zip(payload, args.name)
+        spec = acquire.import_zip(payload, name_from(args.name, "dataset"), replace=args.replace)
         data = specs.load(spec)
         out({"dataset": spec, "classes": data.class_names, "images": data.cleaning["kept"],
              "skipped": data.cleaning["skipped"]})

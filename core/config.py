@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core.errors import StudioError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED = 1337
 
@@ -68,6 +70,20 @@ def backbone_cache_dir() -> Path:
     return models_dir() / ".backbones"
 
 
+def _env_bytes(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise StudioError(f"{name} must be a whole number of bytes, not {value!r}.")
+    return int(value)
+
+
 def max_unpack_bytes() -> int:
-    """The most an imported archive may unpack to: `$STUDIO_MAX_UNPACK_BYTES`, else 2 GB."""
-    return int(os.environ.get("STUDIO_MAX_UNPACK_BYTES") or 2 * 1024 ** 3)
+    """The most one imported archive may unpack to: `$STUDIO_MAX_UNPACK_BYTES`, else 2 GB."""
+    return _env_bytes("STUDIO_MAX_UNPACK_BYTES", 2 * 1024 ** 3)
+
+
+def max_custom_bytes() -> int:
+    """The most all imported and built datasets together may hold: `$STUDIO_MAX_CUSTOM_BYTES`, else 20 GB."""
+    return _env_bytes("STUDIO_MAX_CUSTOM_BYTES", 20 * 1024 ** 3)

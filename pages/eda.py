@@ -6,6 +6,7 @@ import streamlit as st
 from core import eda
 from core.data import acquire, catalog
 from core.errors import StudioError
+from core.names import name_from, slug
 from ui import charts, resources, use_shell
 from ui.dataset_builder import dataset_builder
 from ui.widgets import explain_unavailable
@@ -19,14 +20,19 @@ with st.expander("Build a dataset of your own classes: upload images or use the 
 with st.expander("Import a dataset from a zip with one folder per class", icon=":material/folder_zip:"):
     with st.form("import_zip", clear_on_submit=True):
         upload = st.file_uploader("Zip of class folders", type=["zip"])
-        name = st.text_input("Dataset name", placeholder="for example flowers")
+        name = st.text_input("Dataset name", placeholder="for example flowers (default: the zip's name)")
+        replace = st.checkbox("Replace the dataset of that name if there is one",
+                              help="Without this, a name that is taken is refused, so no dataset is ever "
+                                   "replaced by accident.")
         if st.form_submit_button("Import", icon=":material/upload:"):
             if upload is None:
                 st.error("Choose a zip file first: one folder per class, with the images inside.")
             else:
                 try:
                     with st.status("Unpacking and checking every image…") as status:
-                        spec = acquire.import_zip(upload.getvalue(), name or upload.name.rsplit(".", 1)[0])
+                        chosen = name_from(name, "dataset") if name.strip() else slug(upload.name.rsplit(".", 1)[0])
+                        spec = acquire.import_zip(upload.getvalue(), chosen, replace=replace)
+                        resources.forget_dataset(spec)
                         resources.dataset(spec)
                         status.update(label="Imported", state="complete")
                     st.session_state["pending_dataset"] = spec

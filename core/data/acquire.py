@@ -18,10 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core import config
+from core import config, names
 from core.data import catalog, folders
 from core.errors import DataError
-from core.names import slug
 
 CHUNK = 1 << 20
 Progress = Callable[[int, int | None], None]  # (done so far, total or None)
@@ -32,7 +31,10 @@ class ArchiveLimits:
     """What an archive may unpack to. The total is configurable with `STUDIO_MAX_UNPACK_BYTES`."""
 
     total_bytes: int = field(default_factory=config.max_unpack_bytes)
-    ratio: float = 100.0  # a member that expands more than this is a zip bomb, not a photo
+    # A member, or the archive as a whole, that expands more than this is a zip bomb, not photos. Only past
+    # `bulk` bytes: a small plain BMP or text file compresses far better than that, harmlessly.
+    ratio: float = 100.0
+    bulk: int = 50_000_000
     members: int = 200_000
     name_length: int = 255
 
@@ -70,9 +72,11 @@ def _check_members(members: list[zipfile.ZipInfo], limits: ArchiveLimits) -> lis
     """The members worth unpacking, after refusing the archive as a whole if any limit is passed."""
     if len(members) > limits.members:
         raise DataError(f"The archive holds {len(members):,} entries, more than the {limits.members:,} allowed.")
-    total, kept, seen = 0, [], {}
+    total, packed, kept, seen = 0, 0, [], {}
     for member in members:
         name = member.filename
+        if name.startswith("__MACOSX/") or Path(name).name == ".DS_Store":
+            continue  # what macOS's Finder adds to every zip it makes: never images
         if any(len(part) > limits.name_length for part in name.split("/")):
             raise DataError(f"The archive holds a name longer than {limits.name_length} characters; "
                             "shorten it and zip again.")
@@ -89,12 +93,26 @@ def _check_members(members: list[zipfile.ZipInfo], limits: ArchiveLimits) -> lis
             raise DataError(f"{Path(name).name} in the archive expands {ratio:,.0f} times: that is a zip bomb, "
                             "not an image. Nothing was unpacked.")
         total += member.file_size
+        packed += member.compress_size
         if total > limits.total_bytes:
             raise DataError(f"The archive unpacks to more than {limits.total_bytes / 1e9:.1f} GB, more than this "
                             "studio accepts. Nothing was unpacked.")
         _check_no_clash(name, member.is_dir(), seen)
         kept.append(member)
+    if total > limits.bulk and total / max(packed, 1) > limits.ratio:
+        raise DataError(f"The archive expands {total / max(packed, 1):,.0f} times in all, to {total / 1e9:.1f} GB: "
+                        "that is a zip bomb, not photos. Nothing was unpacked.")
     return kept
+
+
+def _check_room(adding: int) -> None:
+    """Refuse an import that would take all datasets built or imported here past their configured total."""
+    root, cap = config.custom_dir(), config.max_custom_bytes()
+    held = sum(f.stat().st_size for f in root.rglob("*") if f.is_file()) if root.is_dir() else 0
+    if held + adding > cap:
+        raise DataError(f"The datasets here already hold {held / 1e9:.1f} GB; this archive would take them past "
+                        f"the {cap / 1e9:.1f} GB this studio allows (STUDIO_MAX_CUSTOM_BYTES). Remove a dataset "
+                        "first. Nothing was unpacked.")
 
 
 def _check_no_clash(name: str, is_dir: bool, seen: dict[str, bool]) -> None:
@@ -132,16 +150,29 @@ def unpack(archive: Path, destination: Path, progress: Progress | None = None,
 
 
 def _extract(bundle: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) -> None:
-    """Copy one member, stopping at its declared size: a lying header cannot write more than it declared."""
+    """Copy one member, stopping at its declared size: a lying header cannot write more than it declared,
+    and a member whose bytes are not what it declares, or whose compressed data is corrupt, refuses the
+    archive with its name."""
     if member.is_dir():
         path.mkdir(parents=True, exist_ok=True)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    with bundle.open(member) as source, open(path, "wb") as target:
-        remaining = member.file_size
-        while remaining > 0 and (chunk := source.read(min(CHUNK, remaining))):
-            target.write(chunk)
-            remaining -= len(chunk)
+    shown = Path(member.filename).name
+    try:
+        with bundle.open(member) as source, open(path, "wb") as target:
+            remaining = member.file_size
+            while remaining > 0 and (chunk := source.read(min(CHUNK, remaining))):
+                target.write(chunk)
+                remaining -= len(chunk)
+            honest = remaining == 0 and not source.read(1)
+    except OSError:
+        raise  # the disk, not the archive: said by unpack
+    except Exception:  # noqa: BLE001 - zlib.error, LZMAError, EOFError, a bad CRC...: by kind, one sentence
+        raise DataError(f"{shown} in the archive is damaged (its compressed data cannot be read); nothing was "
+                        "kept. Zip the images again.") from None
+    if not honest:
+        raise DataError(f"{shown} in the archive is not the size it declares; nothing was kept. Zip the images "
+                        "again.")
 
 
 def find_class_root(folder: Path) -> Path:
@@ -150,7 +181,10 @@ def find_class_root(folder: Path) -> Path:
     candidates = [folder, *sorted(p for p in folder.rglob("*") if p.is_dir())] if folder.is_dir() else []
     for candidate in candidates:
         subfolders = [p for p in candidate.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))]
-        if len(subfolders) >= 2 and all(any(f.is_file() for f in s.iterdir()) for s in subfolders):
+        filled = [s for s in subfolders if any(f.is_file() for f in s.iterdir())]  # a stray empty folder is no class
+        if len(filled) >= 2 and len(filled) == len([s for s in subfolders if any(s.iterdir())]):
+            for empty in set(subfolders) - set(filled):
+                shutil.rmtree(empty, ignore_errors=True)
             return candidate
     raise DataError("The archive does not hold a folder with one subfolder of images per class "
                     "(for example cats/ and dogs/, each full of photos).")
@@ -193,13 +227,22 @@ def _dataset_root(spec: str, staging: Path) -> Path:
     return find_class_root(staging)
 
 
-def import_zip(data: bytes, name: str, limits: ArchiveLimits | None = None) -> str:
+def import_zip(data: bytes, name: str, limits: ArchiveLimits | None = None, replace: bool = False) -> str:
     """Unpack an uploaded zip of class folders into data/custom/<name>; returns its spec.
 
-    Everything happens in a hidden staging folder, so a refused archive leaves nothing in the dataset list."""
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise DataError("The upload is not a zip archive.")
+    A taken name is refused unless `replace` is asked for. Everything happens in a hidden staging folder, so
+    a refused archive leaves nothing in the dataset list, and the dataset it would replace stays."""
+    names.check(name, "dataset")
     root = config.custom_dir()
+    target = root / name
+    if target.exists() and not replace:
+        raise DataError(f"A dataset called {name!r} already exists. Choose another name, or ask to replace it "
+                        "(--replace on the command line, \"Replace the dataset of that name\" on the Explore page).")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as bundle:
+            _check_room(sum(member.file_size for member in bundle.infolist()))
+    except zipfile.BadZipFile:
+        raise DataError("The upload is not a zip archive.") from None
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=root, prefix=".upload-"))
     try:
@@ -208,7 +251,6 @@ def import_zip(data: bytes, name: str, limits: ArchiveLimits | None = None) -> s
         unpack(archive, staging / "files", limits=limits)
         found = find_class_root(staging / "files")
         folders.check_has_images(found)
-        target = root / slug(name)
         if target.exists():
             shutil.rmtree(target)
         os.replace(found, target)

@@ -1,15 +1,17 @@
 """Photo class folders (PetImages and any other): cleaning report, cached index, split, tf.data pipeline."""
 import io
+import tempfile
 import threading
 import zipfile
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from core.data import acquire, catalog, folders, pipeline, specs
-from core.errors import DataError
+from core.errors import DataError, StudioError
 from tests.support import build_photo_folder
 
 
@@ -29,6 +31,8 @@ def zip_bytes(members: dict) -> bytes:
     ({"a/" + "n" * 300 + ".jpg": b"x", "b/x.jpg": b"x"}, {}, "longer than"),
     ({"a/x.jpg": b"x", "a/x.jpg/inner.jpg": b"y", "b/y.jpg": b"y"}, {}, "both as a file and as a folder"),
     ({"a/notes.jpg": b"not an image", "b/more.jpg": b"nor this"}, {}, "holds no image"),
+    # Issue 27, finding 3: members under 1 MB escaped the ratio check; 1,075 of them unpacked to 1 GB.
+    ({f"a/{i}.jpg": b"\0" * 999_999 for i in range(60)} | {"b/x.jpg": b"x"}, {}, "expands .* times in all"),
 ])
 def test_an_archive_over_a_limit_is_refused_and_leaves_nothing_behind(studio, members, limits, sentence):
     with pytest.raises(DataError, match=sentence):
@@ -121,7 +125,7 @@ def test_zip_of_classes_imports_as_a_dataset(studio):
     with zipfile.ZipFile(buffer, "w") as bundle:
         for path in source.rglob("*.jpg"):
             bundle.write(path, f"shapes/{path.relative_to(source)}")
-    spec = acquire.import_zip(buffer.getvalue(), "my shapes")
+    spec = acquire.import_zip(buffer.getvalue(), "my-shapes")
     assert spec in catalog.known_specs()
     assert specs.load(spec).class_names == ["bar", "disc", "square"]
 
@@ -195,3 +199,76 @@ def test_a_class_with_fewer_than_three_images_is_refused_by_name(tmp_path, kept)
         extra.unlink()
     with pytest.raises(DataError, match=f"'scarce' has {kept} usable image.*at least 3"):
         folders.split_index(folders.scan_folder(root))
+
+
+def photo_zip(extra: dict | None = None, top: str = "pets") -> bytes:
+    """A zip of two real class folders (generated photos), plus `extra` members."""
+    source = build_photo_folder(Path(tempfile.mkdtemp()) / "src", ["cat", "dog"], per_class=4, broken=False)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for path in sorted(source.rglob("*.jpg")):
+            bundle.write(path, f"{top}/{path.relative_to(source)}")
+        for name, data in (extra or {}).items():
+            bundle.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_taken_dataset_name_is_refused_unless_replacing(studio):
+    """Issue 27, finding 5: `data import` under a taken name deleted the old dataset and exited 0."""
+    spec = acquire.import_zip(photo_zip(), "pets")
+    kept = sorted(p.name for p in (studio / "data" / spec).rglob("*.jpg"))
+    with pytest.raises(DataError, match="already exists"):
+        acquire.import_zip(photo_zip(), "pets")
+    assert sorted(p.name for p in (studio / "data" / spec).rglob("*.jpg")) == kept
+    assert acquire.import_zip(photo_zip(), "pets", replace=True) == spec
+    for trick in ("../../pets", "a/b", ".pets", "my pets"):
+        with pytest.raises(StudioError, match="not a usable dataset name"):
+            acquire.import_zip(photo_zip(), trick)
+
+
+def test_finders_extras_and_a_stray_empty_folder_are_ignored(studio):
+    extras = {"__MACOSX/pets/cat/._0.jpg": b"\0\5\26\7", ".DS_Store": b"\0\0\0\1Bud1", "pets/notes/": b""}
+    spec = acquire.import_zip(photo_zip(extras), "finder")
+    assert specs.load(spec).class_names == ["cat", "dog"]
+
+
+@pytest.mark.parametrize("damage, sentence", [("corrupt", "damaged"), ("lying", "damaged|not the size it declares")])
+def test_a_member_that_is_damaged_or_lies_about_its_size_is_one_sentence(studio, damage, sentence):
+    data = bytearray(photo_zip())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as bundle:
+        member = bundle.infolist()[0]
+    if damage == "corrupt":  # scramble the compressed bytes of the first member
+        start = member.header_offset + 30 + len(member.filename)
+        data[start:start + 40] = bytes(range(40))
+    else:  # its central directory says it is larger than it is (this raised EOFError)
+        with zipfile.ZipFile(io.BytesIO(bytes(data))) as bundle:
+            infos = bundle.infolist()
+            blobs = [bundle.read(info) for info in infos]
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as bundle:
+            for info, blob in zip(infos, blobs):
+                bundle.writestr(info.filename, blob)
+        data = bytearray(buffer.getvalue())
+        with zipfile.ZipFile(io.BytesIO(bytes(data))) as bundle:
+            first = bundle.infolist()[0]
+        central = data.find(b"PK\x01\x02")  # the first member's central directory entry
+        size = first.file_size + 100
+        data[central + 24:central + 28] = size.to_bytes(4, "little")  # declared uncompressed size
+        data[central + 20:central + 24] = size.to_bytes(4, "little")  # and compressed: read past into the next
+    with pytest.raises(DataError, match=sentence):
+        acquire.import_zip(bytes(data), "damaged")
+    assert not (studio / "data" / "custom" / "damaged").exists()
+
+
+def test_imports_together_stay_under_their_configured_total(studio, monkeypatch):
+    monkeypatch.setenv("STUDIO_MAX_CUSTOM_BYTES", str(60_000))
+    acquire.import_zip(photo_zip(), "first")  # the generated photos are a few kB each
+    with pytest.raises(DataError, match="STUDIO_MAX_CUSTOM_BYTES"):
+        for number in range(20):
+            acquire.import_zip(photo_zip(), f"more-{number}")
+
+
+def test_a_limit_that_is_not_a_number_is_one_sentence(studio, monkeypatch):
+    monkeypatch.setenv("STUDIO_MAX_UNPACK_BYTES", "abc")
+    with pytest.raises(StudioError, match="STUDIO_MAX_UNPACK_BYTES must be a whole number"):
+        acquire.import_zip(photo_zip(), "limited")
