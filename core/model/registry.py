@@ -355,7 +355,10 @@ def resolve(name_or_path: str, root: Path | None = None) -> ModelInfo:
     """A registry name (`mnist`) or a path to a model folder or a `.keras` file."""
     root = Path(root or config.models_dir())
     candidate = Path(name_or_path)
-    if names.PATTERN.match(name_or_path) and (root / name_or_path).is_dir():
+    named = bool(names.PATTERN.match(name_or_path))
+    if named and not (root / name_or_path).is_dir():
+        recover(root)  # a replace that died between its renames: the old model is found, not "no model called"
+    if named and (root / name_or_path).is_dir():
         info = read_info(root / name_or_path)
     elif candidate.is_dir():
         info = read_info(candidate)

@@ -232,6 +232,8 @@ def test_a_replace_killed_between_its_renames_gets_the_old_model_back(studio):
     original = saved.model_file.read_bytes()
     replace_killed_between_renames("precious", dead_pid)
     assert registry.list_models() == []  # listing only reads
+    assert registry.resolve("precious").available  # what predict, evaluate and export call: it recovers
+    replace_killed_between_renames("precious", dead_pid)
     assert registry.recover() == ["precious"]  # as at start-up, and before each save
     assert [i.name for i in registry.list_models()] == ["precious"]
     assert (registry.config.models_dir() / "precious" / "model.keras").read_bytes() == original
