@@ -19,6 +19,7 @@ from core.errors import ImageError
 MAX_BYTES = 50 * 1024 * 1024
 MAX_PIXELS = 80_000_000  # an 8000x8000 photo fits; a 40000x40000 "bomb" header does not
 WORK_SIDE = 2048  # big photos are reduced to about this while decoding (JPEG draft mode, or Image.reduce)
+WIDE_MODES = ("I;16", "I;16B", "I;16L", "I", "F")  # more than 8 bits a channel
 
 
 def decode_image(data: bytes, max_side: int = WORK_SIDE) -> Image.Image:
@@ -51,7 +52,9 @@ def decode_image(data: bytes, max_side: int = WORK_SIDE) -> Image.Image:
             image.load()
             factor = max(image.size) // max_side
             if factor >= 2:
-                image = image.reduce(factor)
+                # Image.reduce has no 16-bit or float modes: those become 8-bit first, keeping their EXIF.
+                reducible = image if image.mode not in WIDE_MODES else _with_info(_to_rgb_or_rgba(image), image)
+                image = reducible.reduce(factor)
             image = ImageOps.exif_transpose(image)
             return _to_rgb_or_rgba(image)
     except ImageError:
@@ -65,12 +68,20 @@ def decode_image(data: bytes, max_side: int = WORK_SIDE) -> Image.Image:
         raise ImageError("The image is damaged or cut short and cannot be decoded.") from None
 
 
+def _with_info(image: Image.Image, source: Image.Image) -> Image.Image:
+    image.info.update(source.info)
+    return image
+
+
 def _to_rgb_or_rgba(image: Image.Image) -> Image.Image:
-    """Normalise every mode (16-bit, CMYK, palette with transparency, ...) to 8-bit RGB or RGBA."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    """Normalise every mode (16-bit, CMYK, palette with transparency, ...) to 8-bit RGB or RGBA.
+
+    Wide values are scaled to 0..255 from their own top: 16-bit by its maximum, a float picture in 0..1
+    (as scientific TIFFs are) by 255."""
+    if image.mode in WIDE_MODES:
         array = np.asarray(image, dtype=np.float64)
         top = array.max() if array.size else 0
-        scale = 255.0 / top if top > 255 else 1.0
+        scale = 255.0 / top if top > 255 else 255.0 if image.mode == "F" and 0 < top <= 1 else 1.0
         return Image.fromarray(np.clip(array * scale, 0, 255).astype(np.uint8)).convert("RGB")
     if image.mode == "P" and "transparency" in image.info:
         return image.convert("RGBA")

@@ -283,6 +283,9 @@ def read_json_file(path: Path):
 def read_info(folder: Path) -> ModelInfo:
     folder = Path(folder)
     name = folder.name
+    if not names.PATTERN.match(name):  # offered, it could be neither used nor deleted by its name
+        return ModelInfo(name, folder, {}, False, f"the folder name {name!r} is not a usable model name; rename "
+                                                  "the folder to letters, digits, '-', '_' and '.'")
     try:
         meta = read_json_file(folder / META_FILE)
     except UnreadableJson as exc:

@@ -168,3 +168,17 @@ def test_any_failure_inside_a_decoder_is_that_images_sentence(monkeypatch, failu
     monkeypatch.setattr(PIL.Image, "open", broken)
     with pytest.raises(ImageError, match="damaged or cut short"):
         decode_image(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+
+
+def test_a_large_16_bit_png_and_a_float_tiff_in_0_to_1_decode_as_they_look():
+    """Issue 27: a 16-bit PNG of 4096 px or more was refused as damaged; a float TIFF in 0..1 decoded black."""
+    from PIL import Image
+
+    ramp = np.tile(np.linspace(0, 65535, 4300).astype(np.uint16), (4200, 1))
+    buffer = io.BytesIO()
+    Image.fromarray(ramp).save(buffer, "PNG")
+    wide = np.asarray(decode_image(buffer.getvalue()))
+    assert wide.shape == (2100, 2150, 3) and wide[:, 0].max() < 10 and wide[:, -1].min() > 245
+    buffer = io.BytesIO()
+    Image.fromarray(np.linspace(0, 1, 64 * 64, dtype=np.float32).reshape(64, 64)).save(buffer, "TIFF")
+    assert np.asarray(decode_image(buffer.getvalue())).max() == 255

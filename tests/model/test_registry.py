@@ -1,6 +1,7 @@
 """The registry: atomic saves, listing that survives broken folders, safe loading, deletes."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -254,3 +255,13 @@ def test_an_old_copy_is_left_alone_while_its_saver_lives_and_never_deleted_as_th
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     registry._remove_stale_staging(registry.config.models_dir())
     assert old.is_dir()  # older than an hour, but the only copy of "precious"
+
+
+@pytest.mark.parametrize("folder", ["my model", "-dash", "naïve"])
+def test_a_folder_whose_name_breaks_the_rule_is_listed_unavailable_not_offered(studio, folder):
+    """Issue 27: such folders were offered in the sidebar but could be neither used nor deleted."""
+    saved = registry.save_model(tiny_model(), "fine", {})
+    shutil.copytree(saved.path, saved.path.parent / folder)
+    listing = {i.name: i for i in registry.list_models()}
+    assert listing["fine"].available
+    assert not listing[folder].available and "not a usable model name" in listing[folder].reason
