@@ -9,7 +9,7 @@ from core.errors import StudioError
 from core.names import name_from, slug
 from ui import charts, resources, use_shell
 from ui.dataset_builder import dataset_builder
-from ui.widgets import explain_unavailable
+from ui.widgets import explain_unavailable, literal
 
 use_shell()
 st.title("Explore data")
@@ -41,7 +41,7 @@ with st.expander("Import a dataset from a zip with one folder per class", icon="
                     st.error(str(exc))
 
 spec = st.session_state.get("dataset", "mnist")
-st.caption(f"Dataset: **{catalog.describe_spec(spec)}** (change it in the sidebar)")
+st.caption(f"Dataset: **{literal(catalog.describe_spec(spec))}** (change it in the sidebar)")
 with st.status(f"Loading {catalog.describe_spec(spec)}…", expanded=False) as status:
     data, problem = resources.try_dataset(spec)
     status.update(label="Loaded" if data else "Not available", state="complete" if data else "error")
@@ -129,7 +129,7 @@ else:
         st.session_state["sample_seed"] = int(np.random.default_rng().integers(1_000_000))
     sample = resources.photo_sample(spec, data.fingerprint, 6, st.session_state.get("sample_seed", 0))
     for name, thumbs in sample.items():
-        st.markdown(f"**{name}**")
+        st.markdown(f"**{literal(name)}**")
         if thumbs:
             st.image([t for t, _ in thumbs], caption=[f for _, f in thumbs], width=128)
 

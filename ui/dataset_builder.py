@@ -11,7 +11,7 @@ from core.data import builder, catalog
 from core.data.splits import MIN_PER_CLASS
 from core.errors import StudioError
 from ui import resources
-from ui.widgets import renew_widget, widget_key
+from ui.widgets import literal, renew_widget, widget_key
 
 THUMBS_PER_ROW = 8
 NEW = "➕ New dataset"
@@ -94,7 +94,7 @@ def camera(spec: str, class_names: list[str]) -> None:
 def class_panel(spec: str, class_name: str, images) -> None:
     with st.container(border=True):
         title, remove = st.columns([5, 1], vertical_alignment="center")
-        title.markdown(f"**{class_name}** · {len(images)} image{'s' if len(images) != 1 else ''}")
+        title.markdown(f"**{literal(class_name)}** · {len(images)} image{'s' if len(images) != 1 else ''}")
         with remove.popover("Remove class", icon=":material/delete:"):
             st.write(f"Remove **{class_name}** and its {len(images)} images?")
             if st.button("Yes, remove it", key=f"drop_{spec}_{class_name}", type="primary"):

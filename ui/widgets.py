@@ -2,6 +2,8 @@
 and the Download button of a dataset that is not here yet."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import streamlit as st
 from streamlit.runtime import exists, get_instance
@@ -10,6 +12,14 @@ from streamlit_drawable_canvas import st_canvas
 
 from core.data import acquire, catalog
 from core.errors import StudioError
+
+MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$])")
+
+
+def literal(text: str) -> str:
+    """Text a person chose (a class or folder name) made safe inside Markdown: shown as typed, never a link,
+    a heading or emphasis."""
+    return MARKDOWN_SIGNS.sub(r"\\\1", text)
 
 
 def enlarge(image: np.ndarray, side: int = 140) -> np.ndarray:

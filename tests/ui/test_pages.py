@@ -358,3 +358,15 @@ def test_delete_a_model_and_a_run_with_confirmation(studio_with_model):
     app.run()
     no_problems(app)
     assert app.dataframe[0].value["model"].tolist() == ["mnist"]
+
+
+def test_class_names_are_shown_as_typed_never_as_markdown(studio):
+    """Issue 27: a class folder called "[win](example.org)" rendered as a live link on Explore."""
+    root = build_photo_folder(studio / "data" / "custom" / "odd", ["[win](example.org)", "**bold**"],
+                              per_class=4, broken=False)
+    app = open_page("pages/eda.py")
+    app.session_state["dataset"] = "custom/" + root.name
+    app.run()
+    no_problems(app)
+    shown = [m.value for m in app.markdown]
+    assert "**\\[win\\]\\(example\\.org\\)**" in shown and "**\\*\\*bold\\*\\***" in shown
