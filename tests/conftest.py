@@ -22,6 +22,14 @@ def tiny_mnist_dir(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def data_outside_the_checkout(tmp_path_factory, monkeypatch):
+    """Every test's data folder (cleaning indexes, feature caches) is a temporary one, never the checkout's
+    data/; `studio` narrows it further."""
+    if "STUDIO_DATA_DIR" not in os.environ:
+        monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+
+
 @pytest.fixture
 def studio(tmp_path, monkeypatch, tiny_mnist_dir):
     """An isolated studio: its own data, models and runs folders; MNIST is the tiny IDX set."""

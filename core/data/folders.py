@@ -154,7 +154,9 @@ def _source_format(path: Path) -> tuple[str, str]:
 
 
 def _converted_copy(cache: Path, relative: str, image) -> Path:
-    target = cache / "converted" / (relative.replace(os.sep, "__") + ".png")
+    """A PNG copy TensorFlow can read, at the file's own relative path (flattening it let a/b__c.webp and
+    a__b/c.webp share one copy, so one class trained on the other's picture)."""
+    target = cache / "converted" / (relative + ".png")
     target.parent.mkdir(parents=True, exist_ok=True)
     flatten_alpha(image).save(target)
     return target

@@ -272,3 +272,19 @@ def test_a_limit_that_is_not_a_number_is_one_sentence(studio, monkeypatch):
     monkeypatch.setenv("STUDIO_MAX_UNPACK_BYTES", "abc")
     with pytest.raises(StudioError, match="STUDIO_MAX_UNPACK_BYTES must be a whole number"):
         acquire.import_zip(photo_zip(), "limited")
+
+
+def test_converted_copies_of_files_with_similar_paths_never_clash(studio):
+    from PIL import Image
+
+    for relative, colour in (("a/b__c.webp", (255, 0, 0)), ("a__b/c.webp", (0, 0, 255))):
+        path = studio / "set" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for extra in range(3):  # each class needs 3 images
+            Image.new("RGB", (24, 24), colour).save(path.with_name(f"{path.stem}{extra}.webp"), "WEBP")
+    index = folders.scan_folder(studio / "set")
+    readable = {e.source: e.path for e in index.entries}
+    assert len(set(readable.values())) == len(readable) == 6
+    red = np.asarray(Image.open(readable["a/b__c0.webp"]))[0, 0]
+    blue = np.asarray(Image.open(readable["a__b/c0.webp"]))[0, 0]
+    assert red[0] > 200 and blue[2] > 200
