@@ -96,9 +96,12 @@ def class_panel(spec: str, class_name: str, images) -> None:
         title, remove = st.columns([5, 1], vertical_alignment="center")
         title.markdown(f"**{literal(class_name)}** · {len(images)} image{'s' if len(images) != 1 else ''}")
         with remove.popover("Remove class", icon=":material/delete:"):
-            st.write(f"Remove **{class_name}** and its {len(images)} images?")
+            st.write(f"Remove **{literal(class_name)}** and its {len(images)} images?")
             if st.button("Yes, remove it", key=f"drop_{spec}_{class_name}", type="primary"):
-                builder.remove_class(spec, class_name)
+                try:
+                    builder.remove_class(spec, class_name)
+                except StudioError as exc:  # removed meanwhile, in another tab
+                    st.error(str(exc))
                 resources.forget_dataset(spec)
                 st.rerun()
         uploader = f"builder_{spec}_{class_name}"

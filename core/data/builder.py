@@ -49,13 +49,18 @@ def add_class(spec_or_name: str, class_name: str) -> str:
     return name
 
 
+def class_dir(spec_or_name: str, class_name: str) -> Path:
+    """The folder of a class exactly as `classes` lists it: never a name made from it, never a path."""
+    if class_name not in classes(spec_or_name):
+        raise DataError(f"There is no class {class_name!r} in this dataset.")
+    return dataset_dir(Path(spec_or_name).name) / class_name
+
+
 def add_images(spec_or_name: str, class_name: str, files: list[tuple[str, bytes]]) -> tuple[int, list[str]]:
     """Keep each file that decodes as an image; returns (how many were added, a sentence per refused file).
 
     A file whose content is already in the class is not added twice (a second press of a camera)."""
-    folder = dataset_dir(Path(spec_or_name).name) / class_name
-    if not folder.is_dir():
-        raise DataError(f"There is no class {class_name!r} in this dataset.")
+    folder = class_dir(spec_or_name, class_name)
     added, problems = 0, []
     for file_name, data in files:
         try:
@@ -82,6 +87,5 @@ def remove_image(path: Path) -> None:
 
 
 def remove_class(spec_or_name: str, class_name: str) -> None:
-    folder = dataset_dir(Path(spec_or_name).name) / slug(class_name, fallback="-")
-    if folder.is_dir():
-        shutil.rmtree(folder)
+    """Remove exactly the class shown ("my dogs" once removed the class my-dogs)."""
+    shutil.rmtree(class_dir(spec_or_name, class_name))
