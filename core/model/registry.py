@@ -30,6 +30,7 @@ import numpy as np
 from core import config, names
 from core.atomic import fsync_dir
 from core.errors import ModelError
+from core.model.lite0 import FEATURES_LAYER
 from core.model.meta import MetaError, validate_meta
 
 MODEL_FILE = "model.keras"
@@ -410,9 +411,29 @@ def check_matches_meta(model, info: ModelInfo) -> None:
     if shape != meta["input_shape"]:
         raise ModelError(f"The model {info.name!r} takes inputs of shape {tuple(shape)}, but its meta.json says "
                          f"{tuple(meta['input_shape'])}; it was changed after saving.")
-    if model.output_shape[-1] != len(meta["class_names"]):
-        raise ModelError(f"The model {info.name!r} answers with {model.output_shape[-1]} classes, but its "
-                         f"meta.json names {len(meta['class_names'])}; it was changed after saving.")
+    if len(model.output_shape) != 2 or model.output_shape[-1] != len(meta["class_names"]):
+        raise ModelError(f"The model {info.name!r} answers with output {tuple(model.output_shape[1:])}, but its "
+                         f"meta.json names {len(meta['class_names'])} classes; it was changed after saving.")
+    channels = 1 if meta["kind"] == "digits" else 3
+    if len(shape) != 3 or shape[-1] != channels:
+        raise ModelError(f"The model {info.name!r} takes inputs of shape {tuple(shape)}, not a {meta['kind']} "
+                         f"model's (height, width, {channels}) as its meta.json says; it was changed after saving.")
+    if meta.get("backbone") and FEATURES_LAYER not in {layer.name for layer in model.layers}:
+        raise ModelError(f"The model {info.name!r} has no pretrained backbone, but its meta.json says it has "
+                         f"{meta['backbone']}; it was changed after saving.")
+    check_answers_probabilities(model, info.name, shape)
+
+
+def check_answers_probabilities(model, name: str, shape: list) -> None:
+    """One forward pass on a blank input: the answer must be finite probabilities that sum to 1. A model
+    with NaN weights, or one that returns logits, would print NaN or a "confidence" of 125 otherwise."""
+    answer = np.asarray(model(np.zeros((1, *shape), np.float32), training=False), dtype=np.float64)
+    if not np.isfinite(answer).all():
+        raise ModelError(f"The model {name!r} answers with numbers that are not finite (NaN or infinity): its "
+                         "weights are broken.")
+    if answer.min() < -1e-6 or abs(answer.sum() - 1) > 1e-3:
+        raise ModelError(f"The model {name!r} does not answer with probabilities (they sum to {answer.sum():.3g}): "
+                         "the studio uses models whose last layer is a softmax.")
 
 
 def load(name_or_path: str, root: Path | None = None):

@@ -265,3 +265,19 @@ def test_a_folder_whose_name_breaks_the_rule_is_listed_unavailable_not_offered(s
     listing = {i.name: i for i in registry.list_models()}
     assert listing["fine"].available
     assert not listing[folder].available and "not a usable model name" in listing[folder].reason
+
+
+@pytest.mark.parametrize("breakage, sentence", [("logits", "does not answer with probabilities"),
+                                                ("nan", "not finite")])
+def test_a_model_that_does_not_answer_probabilities_is_refused_at_load(studio, breakage, sentence):
+    """Issue 27: a NaN-weight model printed NaN in the JSON lines, and a logits model a confidence of 125."""
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    logits = keras.layers.Dense(10)(keras.layers.Flatten()(inputs))
+    model = keras.Model(inputs, logits if breakage == "logits" else keras.layers.Softmax()(logits))
+    if breakage == "nan":
+        model.set_weights([np.full_like(w, np.nan) for w in model.get_weights()])
+    registry.save_model(model, "odd", {})
+    with pytest.raises(ModelError, match=sentence):
+        registry.load("odd")

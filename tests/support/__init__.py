@@ -139,6 +139,8 @@ BROKEN_META = {
 REFUSED_AT_LOAD = {
     "other-shape": ({"input_shape": [32, 32, 1]}, "shape"),
     "three-classes": ({"class_names": ["a", "b", "c"]}, "classes"),
+    "said-photos": ({"kind": "photos"}, "photos"),  # issue 27: meta values that contradict the model
+    "said-backbone": ({"backbone": "efficientnet-lite0"}, "backbone"),
 }
 
 
