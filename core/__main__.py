@@ -12,11 +12,12 @@ import sys
 import traceback
 from pathlib import Path
 
-from core import runtime
+from core import config, runtime
 from core.atomic import atomic_write_text
 from core.data import acquire, catalog, kaggle, specs
-from core.errors import StudioError
-from core.evaluation import evaluate_model
+from core.errors import DataError, StudioError
+from core.evaluation import check_classes, evaluate_model
+from core.files import read_regular
 from core.model import registry
 from core.model.presets import PRESETS
 from core.names import name_from
@@ -125,6 +126,7 @@ def cmd_evaluate(args) -> int:
         return 0
     info, model = registry.load(args.model)
     data = specs.load(info.meta.get("dataset", "mnist"))
+    check_classes(info, data)
     result = evaluate_model(model, data, tuple(model.input_shape[1:3]), info.meta.get("crop") or 1.0)
     result["model"] = info.name
     if args.json:
@@ -191,10 +193,7 @@ def cmd_data(args) -> int:
             out(record)
         return status
     if args.action == "import":
-        try:
-            payload = Path(args.zip).read_bytes()
-        except OSError as exc:
-            raise StudioError(f"{args.zip} cannot be read ({exc.strerror or 'unreadable'}).") from None
+        payload = read_regular(args.zip, config.max_unpack_bytes(), DataError, "zip archive")
         spec = acquire.import_zip(payload, name_from(args.name, "dataset"), replace=args.replace)
         data = specs.load(spec)
         out({"dataset": spec, "classes": data.class_names, "images": data.cleaning["kept"],

@@ -6,9 +6,22 @@ import numpy as np
 from scipy.stats import binomtest
 from sklearn import metrics
 
+from core.data.catalog import describe_spec
+from core.errors import DataError
+
 BATCH = 256
 SMALL_TEST = 50  # under this many test images, an accuracy says little: the page warns
 NEAR_CHANCE = 0.05  # a validation accuracy within 5 points of always guessing one class has learned nothing
+
+
+def check_classes(info, data) -> None:
+    """Refuse to evaluate a model on a dataset whose classes are no longer the ones it learnt (re-imported or
+    rebuilt since), with a sentence instead of a metrics library's traceback."""
+    learnt = list(info.meta.get("class_names", []))
+    if learnt and learnt != list(data.class_names):
+        raise DataError(f"{describe_spec(data.spec)} has changed since {info.name} was trained: its classes are now "
+                        f"{', '.join(data.class_names)}, and the model knows {', '.join(learnt)}. Train a new model "
+                        "on it, or pick another model.")
 
 
 def chance_accuracy(labels) -> float:

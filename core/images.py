@@ -7,14 +7,13 @@ Every image that enters the studio (upload, command line, dataset scan) goes thr
 from __future__ import annotations
 
 import io
-import os
-import stat
 import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import ImageError
+from core.files import read_regular
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_PIXELS = 80_000_000  # an 8000x8000 photo fits; a 40000x40000 "bomb" header does not
@@ -91,20 +90,9 @@ def _to_rgb_or_rgba(image: Image.Image) -> Image.Image:
 
 
 def read_image_file(path) -> Image.Image:
-    """Decode an image file from disk through the same checks as an upload.
-
-    Anything but a regular file is refused before it is opened: opening a FIFO would wait for ever."""
-    try:
-        mode = os.stat(path).st_mode
-        if stat.S_ISDIR(mode):
-            raise ImageError("This is a folder, not an image file.")
-        if not stat.S_ISREG(mode):
-            raise ImageError("This is not a regular file (a pipe, socket or device); only image files can be read.")
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise ImageError(f"The file cannot be read ({exc.strerror or exc}).") from None
-    return decode_image(data)
+    """Decode an image file from disk through the same checks as an upload (a regular file, at most
+    MAX_BYTES)."""
+    return decode_image(read_regular(path, MAX_BYTES, ImageError, "image file"))
 
 
 def flatten_alpha(image: Image.Image, background=(255, 255, 255)) -> Image.Image:

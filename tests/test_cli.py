@@ -59,3 +59,42 @@ def test_a_typed_name_is_the_same_name_as_on_the_train_page(studio, capsys, monk
     monkeypatch.setattr(train_config.TrainConfig, "ready", ready)
     code, lines = cli(capsys, "train", "--name", "my first model")
     assert code == 2 and json.loads(lines[0])["error"] == "would train my-first-model"
+
+
+def test_a_model_whose_dataset_changed_is_a_sentence_not_a_traceback(studio, capsys):
+    """Issue 27, finding 5: re-importing a dataset under a trained model broke its Evaluate with a
+    scikit-learn traceback."""
+    import keras
+
+    from core.model import registry
+    from tests.support import build_photo_folder
+
+    inputs = keras.Input((32, 32, 3))
+    outputs = keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(inputs))
+    registry.save_model(keras.Model(inputs, outputs), "pets-model",
+                        {"dataset": "custom/pets", "class_names": ["cat", "dog"], "kind": "photos"})
+    build_photo_folder(studio / "data" / "custom" / "pets", ["bird", "fish", "frog"], per_class=4, broken=False)
+    code, lines = cli(capsys, "evaluate", "--model", "pets-model")
+    assert code == 1 and "has changed since pets-model was trained" in json.loads(lines[-1])["error"]
+
+
+@pytest.mark.parametrize("make", ["fifo", "zero", "folder"])
+def test_data_import_and_a_csv_dataset_read_only_regular_files(studio, capsys, tmp_path, make):
+    """Issue 27, finding 6: `data import` read a FIFO or /dev/zero straight into memory, and `--dataset` of
+    a FIFO .csv hung."""
+    import os
+
+    path = tmp_path / "thing.csv"
+    if make == "fifo":
+        os.mkfifo(path)
+    elif make == "zero":
+        path.symlink_to("/dev/zero")
+    else:
+        path.mkdir()
+    code, lines = cli(capsys, "data", "import", str(path), "--name", "x")
+    assert code == 1 and ("regular file" in lines[-1] or "folder" in lines[-1])
+    from core.data import specs
+    from core.errors import DataError
+
+    with pytest.raises(DataError, match="regular file|folder"):
+        specs.load(str(path))

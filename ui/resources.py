@@ -15,7 +15,7 @@ from core import eda
 from core.data import specs
 from core.data.mnist import mnist_counts as counts
 from core.errors import StudioError
-from core.evaluation import metrics_from_probabilities, predict_probabilities
+from core.evaluation import check_classes, metrics_from_probabilities, predict_probabilities
 from core.images import read_image_file, thumbnail_rgb
 from core.model import registry
 
@@ -129,6 +129,7 @@ def _evaluation(model_file: str, mtime_ns: int, spec: str, _info):
     """The evaluation report and test probabilities of a model (keyed by file and modification time)."""
     shared = predictor(_info)
     data = dataset(spec)
+    check_classes(_info, data)
     probabilities = predict_probabilities(shared.model, data, data.test, shared.input_shape[:2], shared.crop)
     return metrics_from_probabilities(data.test.y, probabilities, data.class_names), probabilities
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import config, names
-from core.data import catalog, folders
-from core.errors import DataError
+from core.data import catalog, folders, specs
+from core.errors import DataError, StudioError
 
 CHUNK = 1 << 20
 Progress = Callable[[int, int | None], None]  # (done so far, total or None)
@@ -252,8 +252,16 @@ def import_zip(data: bytes, name: str, limits: ArchiveLimits | None = None, repl
         found = find_class_root(staging / "files")
         folders.check_has_images(found)
         if target.exists():
-            shutil.rmtree(target)
+            os.replace(target, staging / "replaced")  # kept until the new one is known to load
         os.replace(found, target)
-        return catalog.portable_spec(str(target))
+        spec = catalog.portable_spec(str(target))
+        try:
+            specs.load(spec)  # every image decoded once, every class big enough: or nothing is kept
+        except StudioError:
+            shutil.rmtree(target, ignore_errors=True)
+            if (staging / "replaced").exists():
+                os.replace(staging / "replaced", target)
+            raise
+        return spec
     finally:
         shutil.rmtree(staging, ignore_errors=True)

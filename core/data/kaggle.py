@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +11,16 @@ import pandas as pd
 from core.data.mnist import DigitData
 from core.data.splits import stratified_split
 from core.errors import DataError
+from core.files import check_regular
 
 _PIXEL_COLUMNS = [f"pixel{i}" for i in range(784)]
 
 
 def read_kaggle_csv(source, labelled: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Read a Kaggle Digit Recognizer CSV (`label,pixel0..pixel783`, or pixels only for test.csv)."""
+    """Read a Kaggle Digit Recognizer CSV (`label,pixel0..pixel783`, or pixels only for test.csv): a path to
+    a regular file (a FIFO would hang), or an uploaded file."""
+    if isinstance(source, (str, os.PathLike)):
+        check_regular(source, DataError, "CSV file")
     try:
         frame = pd.read_csv(source)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:

@@ -288,3 +288,21 @@ def test_converted_copies_of_files_with_similar_paths_never_clash(studio):
     red = np.asarray(Image.open(readable["a/b__c0.webp"]))[0, 0]
     blue = np.asarray(Image.open(readable["a__b/c0.webp"]))[0, 0]
     assert red[0] > 200 and blue[2] > 200
+
+
+def test_a_failed_import_leaves_nothing_in_the_list_and_the_old_dataset_stays(studio):
+    """Issue 27, finding 5: a zip with a class of 2 images stayed in the dataset list, unusable."""
+    source = build_photo_folder(studio / "src" / "pets", ["cat", "dog"], per_class=4, broken=False)
+    for extra in sorted((source / "dog").iterdir())[2:]:
+        extra.unlink()  # dog keeps 2 images: fewer than a class needs
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for path in sorted(source.rglob("*.jpg")):
+            bundle.write(path, f"pets/{path.relative_to(source)}")
+    with pytest.raises(DataError, match="dog"):
+        acquire.import_zip(buffer.getvalue(), "small")
+    assert "custom/small" not in catalog.known_specs()
+    spec = acquire.import_zip(photo_zip(), "kept")
+    with pytest.raises(DataError, match="dog"):
+        acquire.import_zip(buffer.getvalue(), "kept", replace=True)
+    assert specs.load(spec).class_names == ["cat", "dog"] and len(specs.load(spec).train) > 0
