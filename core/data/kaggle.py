@@ -16,23 +16,35 @@ from core.files import check_regular
 _PIXEL_COLUMNS = [f"pixel{i}" for i in range(784)]
 
 
-def read_kaggle_csv(source, labelled: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Read a Kaggle Digit Recognizer CSV (`label,pixel0..pixel783`, or pixels only for test.csv): a path to
-    a regular file (a FIFO would hang), or an uploaded file."""
+CHUNK_ROWS = 5_000  # about 30 MB of parsed pixels at a time: a 188 MB test.csv never sits whole in memory
+
+
+def kaggle_chunks(source, labelled: bool):
+    """Yield (images, labels or None) of a Kaggle Digit Recognizer CSV, CHUNK_ROWS at a time, each checked
+    (`label,pixel0..pixel783`, or pixels only for test.csv). `source` is a path to a regular file (a FIFO
+    would hang) or an uploaded file."""
     if isinstance(source, (str, os.PathLike)):
         check_regular(source, DataError, "CSV file")
-    try:
-        frame = pd.read_csv(source)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataError(f"This is not a readable CSV file ({exc}).") from None
     expected = (["label"] if labelled else []) + _PIXEL_COLUMNS
-    if list(frame.columns) != expected:
-        missing = [c for c in expected if c not in frame.columns][:3]
-        raise DataError(
-            "This CSV does not have the Kaggle Digit Recognizer columns "
-            f"({'label, ' if labelled else ''}pixel0 … pixel783)"
-            + (f"; missing for example {', '.join(missing)}." if missing else "; the columns are in another order.")
-        )
+    seen = 0
+    try:
+        for frame in pd.read_csv(source, chunksize=CHUNK_ROWS):
+            if seen == 0 and list(frame.columns) != expected:
+                missing = [c for c in expected if c not in frame.columns][:3]
+                raise DataError(
+                    "This CSV does not have the Kaggle Digit Recognizer columns "
+                    f"({'label, ' if labelled else ''}pixel0 … pixel783)"
+                    + (f"; missing for example {', '.join(missing)}." if missing
+                       else "; the columns are in another order."))
+            seen += len(frame)
+            yield _checked(frame, labelled)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(f"This is not a readable CSV file ({str(exc)[:160]}).") from None
+    if seen == 0:
+        raise DataError("This CSV has empty cells or no rows; every pixel must be 0..255.")
+
+
+def _checked(frame, labelled: bool) -> tuple[np.ndarray, np.ndarray | None]:
     try:
         values = frame.apply(pd.to_numeric, errors="raise").to_numpy()
     except (ValueError, TypeError):
@@ -49,6 +61,13 @@ def read_kaggle_csv(source, labelled: bool) -> tuple[np.ndarray, np.ndarray | No
     return images, labels
 
 
+def read_kaggle_csv(source, labelled: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """A whole Kaggle CSV as uint8 images (and labels): what training holds in memory anyway."""
+    parts = list(kaggle_chunks(source, labelled))
+    images = np.concatenate([images for images, _ in parts])
+    return images, np.concatenate([labels for _, labels in parts]) if labelled else None
+
+
 def load_kaggle(train_csv: Path, test_fraction: float = 0.1) -> DigitData:
     """A labelled Kaggle train.csv as a digit dataset, with a stratified test split held out."""
     images, labels = read_kaggle_csv(train_csv, labelled=True)
@@ -60,8 +79,8 @@ def load_kaggle(train_csv: Path, test_fraction: float = 0.1) -> DigitData:
 def submission(predictor, test_csv) -> tuple[str, int]:
     """(the submission CSV text, how many digits) of a digit model on Kaggle's unlabelled test.csv
     (a path or an uploaded file): what the Evaluate page offers and `evaluate --kaggle` writes."""
-    images, _ = read_kaggle_csv(test_csv, labelled=False)
-    labels = predictor.classes_of(images[..., None])
+    labels = np.concatenate([predictor.classes_of(images[..., None])
+                             for images, _ in kaggle_chunks(test_csv, labelled=False)])
     return kaggle_submission(labels), len(labels)
 
 
