@@ -108,15 +108,30 @@ def name_lock(name: str, root: Path | None = None):
 
 
 def unique_name(stem: str, root: Path | None = None) -> str:
-    """A free name for a model nobody named: the stem and the time, and a counter if that is taken."""
-    root = root or config.models_dir()
+    """A free name for a model nobody named: the stem and the time, and a counter if that is taken, or held
+    by a run training it (two unnamed runs started in the same second get two names)."""
+    root = Path(root or config.models_dir())
     name = names.stamped(stem)
     suffix = 2
     candidate = name
-    while (root / candidate).exists():
+    while (root / candidate).exists() or _being_trained(root, candidate):
         candidate = f"{name}-{suffix}"
         suffix += 1
     return candidate
+
+
+def _being_trained(root: Path, name: str) -> bool:
+    """Whether a run holds `name_lock(name)` now."""
+    lock = root / ".locks" / f"{name}.lock"
+    if not lock.exists():
+        return False
+    with open(lock) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
 
 
 def save_model(model, name: str, meta: dict, history: dict | None = None, root: Path | None = None,

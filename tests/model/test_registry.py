@@ -281,3 +281,14 @@ def test_a_model_that_does_not_answer_probabilities_is_refused_at_load(studio, b
     registry.save_model(model, "odd", {})
     with pytest.raises(ModelError, match=sentence):
         registry.load("odd")
+
+
+def test_two_unnamed_runs_in_the_same_second_get_two_names(studio):
+    """Issue 27: the second was refused with a name nobody chose."""
+    first = registry.unique_name("mnist-seed")
+    with registry.name_lock(first):
+        second = registry.unique_name("mnist-seed")
+        assert second != first and second.startswith(first)
+        with registry.name_lock(second):
+            pass
+    assert registry.unique_name("mnist-seed").startswith("mnist-seed-")
