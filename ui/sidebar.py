@@ -20,8 +20,11 @@ def render() -> None:
         st.selectbox("Dataset", known, key="dataset", format_func=catalog.describe_spec)
         infos = {info.name: info for info in resources.model_infos() if info.available}
         if infos:
-            choose("model", list(infos), next(iter(infos)))
+            gone = choose("model", list(infos), next(iter(infos)))
             st.selectbox("Model", list(infos), key="model", format_func=lambda name: model_label(infos[name]))
+            if gone:
+                st.warning(f"The model {gone} is no longer here (deleted, or broken since); "
+                           f"{st.session_state['model']} is selected instead.", icon=":material/info:")
         else:
             st.info("No model yet: the Train page makes one.")
         remember("dataset", "model")
@@ -29,15 +32,20 @@ def render() -> None:
             st.fragment(training_link, run_every=2.0)()
 
 
-def choose(key: str, options: list[str], default: str) -> None:
+def choose(key: str, options: list[str], default: str) -> str | None:
     """Set a sidebar choice before its widget is drawn: a page's pending pick (a dataset just built, a model
-    just trained), else the session's, else the address's (so a browser reload keeps it), else `default`."""
+    just trained), else the session's, else the address's (so a browser reload keeps it), else `default`.
+
+    Returns the session's choice when it is no longer among the options, so the page can say so instead of
+    answering with another model in silence."""
     pending = st.session_state.pop(f"pending_{key}", None)
-    for candidate in (pending, st.session_state.get(key), st.query_params.get(key)):
+    previous = st.session_state.get(key)
+    for candidate in (pending, previous, st.query_params.get(key)):
         if candidate in options:
             st.session_state[key] = candidate
-            return
+            return None
     st.session_state[key] = default
+    return previous
 
 
 def remember(*keys: str) -> None:

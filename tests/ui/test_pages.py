@@ -370,3 +370,17 @@ def test_class_names_are_shown_as_typed_never_as_markdown(studio):
     no_problems(app)
     shown = [m.value for m in app.markdown]
     assert "**\\[win\\]\\(example\\.org\\)**" in shown and "**\\*\\*bold\\*\\***" in shown
+
+
+def test_a_model_deleted_by_another_session_is_said_not_swapped_in_silence(studio_with_model):
+    """Issue 27: a session whose model another deleted answered its next upload with mnist, saying nothing."""
+    from core.model import registry
+
+    app = open_page("pages/predict.py")
+    app.session_state["model"] = "tiny"
+    app.run()
+    registry.delete("tiny")  # another visitor, on the Overview page
+    app.run()
+    no_problems(app)
+    assert app.session_state["model"] == "mnist"
+    assert any("The model tiny is no longer here" in w.value for w in app.sidebar.warning)
