@@ -5,7 +5,6 @@ TIFF, DDS, BMP, ICO, ...), plus 16-bit, palette and EXIF-rotated PNGs (byte flip
 feeds random bytes; anything but the project's own StudioError is a failure. Bounded by time.
 Usage: python -m bench.fuzz [SECONDS]   (default 120)
 """
-import io
 import random
 import sys
 import time
@@ -15,34 +14,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from PIL import Image
-
 from core.errors import StudioError
 from core.images import decode_image, photo_array
 from core.inference.digit_input import prepare_digit
 from tests.support import badfiles
 
 
-def every_format(picture: Image.Image) -> dict[str, bytes]:
-    """The picture saved in each format this Pillow writes and can open again."""
-    Image.init()  # registers every plugin (Pillow loads them lazily)
-    found = {}
-    for name in sorted(Image.SAVE):
-        buffer = io.BytesIO()
-        try:
-            picture.save(buffer, name)
-            Image.open(io.BytesIO(buffer.getvalue())).load()
-        except Exception:  # noqa: BLE001 - a format this build cannot write, or write in this mode
-            continue
-        found[name] = buffer.getvalue()
-    return found
-
-
 def main() -> int:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 120
     warnings.simplefilter("ignore")  # Pillow warns about every corrupt EXIF tag it skips: noise here
     rng = random.Random(20261121)
-    formats = every_format(badfiles.digit_picture(60))
+    formats = badfiles.every_format(badfiles.digit_picture(60))
     print(f"seeds: {len(formats)} formats ({', '.join(formats)}), 16-bit, palette and EXIF-rotated PNGs, GIF")
     seeds = [*formats.values(), badfiles.animated_gif(), badfiles.png16(), badfiles.palette_transparent(),
              badfiles.exif_rotated()]

@@ -108,3 +108,18 @@ def write_all(folder: Path, include_big: bool = False) -> dict[str, Path]:
         path.write_bytes(make())
         written[name] = path
     return written
+
+
+def every_format(picture: Image.Image) -> dict[str, bytes]:
+    """The picture saved in each format this Pillow writes and can open again."""
+    Image.init()  # registers every plugin (Pillow loads them lazily)
+    found = {}
+    for name in sorted(Image.SAVE):
+        buffer = io.BytesIO()
+        try:
+            picture.save(buffer, name)
+            Image.open(io.BytesIO(buffer.getvalue())).load()
+        except Exception:  # noqa: BLE001 - a format this build cannot write, or write in this mode
+            continue
+        found[name] = buffer.getvalue()
+    return found
