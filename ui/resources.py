@@ -7,6 +7,7 @@ figures derived from them go through `st.cache_data`. Training is never cached.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -55,7 +56,14 @@ def predictor(info):
 
 
 def model_infos():
-    return registry.list_models()
+    """The registry's listing, read again only when a model folder changed (every rerun of every session
+    asks for it: the sidebar)."""
+    return _listing(registry.listing_signature())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _listing(signature: tuple):
+    return registry.list_models(Path(signature[0]))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

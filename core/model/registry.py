@@ -347,6 +347,18 @@ def list_models(root: Path | None = None) -> list[ModelInfo]:
     return sorted(infos, key=lambda i: (i.name != "mnist", -_mtime(i.path)))
 
 
+def listing_signature(root: Path | None = None) -> tuple:
+    """What changes whenever the listing would: each model folder's name and modification time (a save,
+    replace or delete renames a folder, which changes both). One directory read, no file opened: a
+    listing can be cached on it."""
+    root = Path(root or config.models_dir())
+    try:
+        return str(root), tuple(sorted((item.name, item.stat().st_mtime_ns) for item in root.iterdir()
+                                       if not item.name.startswith(".")))
+    except OSError:
+        return str(root), ()
+
+
 def saved_by_run(run_id: str, root: Path | None = None) -> ModelInfo | None:
     """The model a background run saved, found by the run id in its meta (only that folder is read fully)."""
     root = Path(root or config.models_dir())
