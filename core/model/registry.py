@@ -229,7 +229,7 @@ def recover(root: Path | None = None) -> list[str]:
     restored = []
     for old in root.glob(f"{OLD_PREFIX}*"):
         name, pid = _set_aside(old)
-        if not name or (root / name).exists() or _alive(pid):
+        if not name or (root / name).exists() or _alive(pid) or not _complete(old):
             continue
         try:
             os.rename(old, root / name)
@@ -239,6 +239,12 @@ def recover(root: Path | None = None) -> list[str]:
     if restored:
         fsync_dir(root)
     return restored
+
+
+def _complete(folder: Path) -> bool:
+    """Whether a set-aside folder is a whole model (it was one before the replace moved it): only then is it
+    put back under its name."""
+    return all((folder / part).is_file() for part in (META_FILE, MODEL_FILE))
 
 
 def _set_aside(item: Path) -> tuple[str, str]:

@@ -292,3 +292,11 @@ def test_two_unnamed_runs_in_the_same_second_get_two_names(studio):
         with registry.name_lock(second):
             pass
     assert registry.unique_name("mnist-seed").startswith("mnist-seed-")
+
+
+def test_recovery_puts_back_only_a_whole_model(studio):
+    root = registry.config.models_dir()
+    half = root / f"{registry.OLD_PREFIX}bar-{dead_pid}"
+    half.mkdir(parents=True)
+    (half / "model.keras").write_bytes(b"")  # no meta.json: not a model a replace set aside
+    assert registry.recover() == [] and not (root / "bar").exists()
