@@ -151,7 +151,7 @@ class Predictor:
             # sees a new batch size, each of which would grow its caches for good.
             result = np.concatenate([np.asarray(self._single(batch[i:i + 1])) for i in range(len(batch))])
         else:
-            result = np.asarray(self._forward(padded(batch)))[:len(batch)]
+            result = np.asarray(self._forward(batch))
         if self.serving is self.model:
             return result, None
         classes = len(self.class_names)
@@ -241,16 +241,6 @@ class Predictor:
 BATCH = 64
 NOT_A_DIGIT = "That doesn't look like a digit. Draw or photograph one digit, 0 to 9."
 FEW = 16  # up to this many pictures, a fast-single predictor answers one by one (see `outputs`)
-
-
-def padded(batch: np.ndarray) -> np.ndarray:
-    """The batch filled up with blank inputs to the next power of two (at least 32): TensorFlow grows caches
-    for every batch size it sees and keeps them, so a server sees only these few (17 photos left one
-    580-845 MB larger for good)."""
-    size = max(32, 1 << (len(batch) - 1).bit_length())
-    if size == len(batch):
-        return batch
-    return np.concatenate([batch, np.zeros((size - len(batch), *batch.shape[1:]), batch.dtype)])
 
 
 def with_imagenet_head(model):

@@ -46,16 +46,3 @@ def test_the_tflite_single_image_path_matches_tensorflow(studio_with_model):
         x = predictor.model_input(picture)[None]
         classes, gate = predictor.outputs(x)  # the digits' probabilities and the gate's P(not a digit)
         assert np.allclose(np.hstack([classes, gate]), predictor._forward(x).numpy(), atol=1e-5)
-
-
-@pytest.mark.parametrize("count", [17, 40, 70])
-def test_a_batch_padded_to_a_few_sizes_answers_as_each_picture_alone(studio_with_model, count):
-    """Batches beyond the one-by-one path are padded with blanks to 32, 64, 128...: TensorFlow then sees a few
-    batch sizes only, and the blanks change no answer."""
-    predictor = Predictor.from_registry("mnist", fast_single=True)
-    inputs = pictures(count)
-    alone = [predictor.predict(p).probabilities for p in inputs]
-    together = predictor.predict_many(inputs)
-    assert len(together) == count
-    for one, many in zip(alone, together):
-        assert np.allclose(one, many.probabilities, atol=1e-5)
