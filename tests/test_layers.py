@@ -101,7 +101,8 @@ PAGES_WITHOUT_TENSORFLOW = ("pages/overview.py", "pages/eda.py", "pages/train.py
 
 @pytest.mark.slow
 def test_overview_explore_and_train_load_no_tensorflow(studio_with_model):
-    """Each page is run headless in a fresh interpreter that then reports whether TensorFlow or Keras loaded."""
+    """The three pages run headless, one after another, in a fresh interpreter that reports after each whether
+    TensorFlow or Keras has been loaded."""
     script = textwrap.dedent("""
         import sys
         from streamlit.runtime.pages_manager import PagesManager
@@ -115,13 +116,13 @@ def test_overview_explore_and_train_load_no_tensorflow(studio_with_model):
 
         PagesManager.__init__ = init
         app = AppTest.from_file("streamlit_app.py", default_timeout=120).run()
-        if sys.argv[1] != "pages/overview.py":
-            app.switch_page(sys.argv[1]).run()
-        assert not app.exception, [e.message for e in app.exception]
-        print(sorted(name for name in ("tensorflow", "keras") if name in sys.modules))
+        for page in sys.argv[1:]:
+            if page != "pages/overview.py":
+                app.switch_page(page).run()
+            assert not app.exception, (page, [e.message for e in app.exception])
+            print(page, sorted(name for name in ("tensorflow", "keras") if name in sys.modules))
     """)
-    for page in PAGES_WITHOUT_TENSORFLOW:
-        result = subprocess.run([sys.executable, "-c", script, page], capture_output=True, text=True, cwd=ROOT,
-                                timeout=300)
-        assert result.returncode == 0, (page, result.stdout[-3000:])
-        assert result.stdout.strip().splitlines()[-1] == "[]", page
+    result = subprocess.run([sys.executable, "-c", script, *PAGES_WITHOUT_TENSORFLOW], capture_output=True,
+                            text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-3:] == [f"{page} []" for page in PAGES_WITHOUT_TENSORFLOW]
