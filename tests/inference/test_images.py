@@ -118,6 +118,7 @@ SEEDS = [*badfiles.every_format(badfiles.digit_picture(40)).values(), badfiles.a
          badfiles.palette_transparent()]
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow warns of every corrupt EXIF tag it skips
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.sampled_from(SEEDS), flips=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)),
                                                    max_size=12), cut=st.integers(0, 10_000))
