@@ -45,7 +45,7 @@ def accuracy_interval(correct: int, total: int, confidence: float = 0.95) -> tup
 
 def predict_probabilities(model, dataset, split, image_size, crop: float = 1.0) -> np.ndarray:
     """Class probabilities for a whole split, batch by batch through a compiled forward pass."""
-    from core.data.pipeline import pipeline
+    from core.data.pipeline import pipeline  # loads TensorFlow
     from core.inference.predictor import forward_fn
 
     forward = forward_fn(model)

@@ -28,7 +28,7 @@ def keep_keras_session() -> None:
     the next prediction of a shared model takes ~50 ms instead of ~1.5 ms, and the server's memory keeps
     growing. Models here live for the whole server, shared by all sessions, and training runs in a
     process of its own, so this server never clears its Keras session."""
-    import keras
+    import keras  # loads TensorFlow
 
     keras.backend.clear_session = lambda *args, **kwargs: None
 
@@ -42,7 +42,7 @@ def registry_recovered() -> list[str]:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
 def _predictor(model_file: str, mtime_ns: int, _info):
-    from core.inference.predictor import Predictor
+    from core.inference.predictor import Predictor  # loads TensorFlow
 
     keep_keras_session()
     predictor = Predictor.from_info(_info, fast_single=True)

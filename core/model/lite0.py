@@ -59,7 +59,7 @@ def block_settings() -> list[dict]:
 
 
 def _conv_bn(x, filters: int, kernel: int, stride: int, name: str, activation: bool = True, depthwise=False):
-    from keras import layers
+    from keras import layers  # loads TensorFlow
 
     if depthwise:
         x = layers.DepthwiseConv2D(kernel, stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
@@ -71,7 +71,7 @@ def _conv_bn(x, filters: int, kernel: int, stride: int, name: str, activation: b
 
 def backbone(inputs):
     """The Lite0 convolutions on a 0..255 RGB tensor; returns the 7×7×1280 feature map (before pooling)."""
-    from keras import layers
+    from keras import layers  # loads TensorFlow
 
     x = layers.Rescaling(1 / 128, offset=-127 / 128, name="lite0_normalise")(inputs)
     x = _conv_bn(x, 32, 3, 2, "stem")
@@ -88,8 +88,8 @@ def backbone(inputs):
 
 def build_imagenet_classifier(image_size=IMAGE_SIZE, weights: bool = True):
     """The whole ImageNet classifier: 0..255 RGB in, logits for the 1000 classes out."""
-    import keras
-    from keras import layers
+    import keras  # loads TensorFlow
+    from keras import layers  # loads TensorFlow
 
     inputs = keras.Input((*image_size, 3))
     features = layers.GlobalAveragePooling2D(name=FEATURES_LAYER)(backbone(inputs))

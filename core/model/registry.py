@@ -180,7 +180,7 @@ def save_model(model, name: str, meta: dict, history: dict | None = None, root: 
 def without_optimizer(model):
     """An uncompiled copy rebuilt from the model's config: its file holds no optimizer state (a third of
     the size), which inference and evaluation never need."""
-    import keras
+    import keras  # loads TensorFlow
 
     copy = keras.Model.from_config(model.get_config())
     copy.set_weights(model.get_weights())
@@ -412,7 +412,7 @@ def resolve(name_or_path: str, root: Path | None = None) -> ModelInfo:
 
 def load_keras_model(path: Path):
     """Load with `safe_mode=True` (no code from model files); any failure becomes one ModelError sentence."""
-    import keras
+    import keras  # loads TensorFlow
 
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
