@@ -12,7 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from core import config, runtime
+from core import config, runtime, workspace
 from core.atomic import atomic_write_text
 from core.data import acquire, catalog, kaggle, specs
 from core.errors import DataError, StudioError
@@ -32,6 +32,15 @@ def out(record: dict) -> None:
 
 def err(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+def add_workspace(parser) -> None:
+    parser.add_argument("--workspace", default="", help="the workspace to use (default: the single-user models/ "
+                                                        "and data/)")
+
+
+def where(args) -> workspace.Workspace:
+    return workspace.named(args.workspace)
 
 
 # --- train ---------------------------------------------------------------------------
@@ -114,18 +123,19 @@ def add_evaluate(sub) -> None:
     p.add_argument("--kaggle", metavar="TEST_CSV", help="instead, answer Kaggle's Digit Recognizer test.csv and "
                                                         "write the submission (see --out)")
     p.add_argument("--out", default="submission.csv", help="where --kaggle writes (default: submission.csv)")
+    add_workspace(p)
 
 
 def cmd_evaluate(args) -> int:
     if args.kaggle:
         from core.inference.predictor import Predictor  # loads TensorFlow
 
-        text, count = kaggle.submission(Predictor.from_registry(args.model), args.kaggle)
+        text, count = kaggle.submission(Predictor.from_registry(args.model, root=where(args).registry), args.kaggle)
         atomic_write_text(Path(args.out), text)
         out({"model": args.model, "submission": args.out, "digits": count})
         return 0
-    info, model = registry.load(args.model)
-    data = specs.load(info.meta.get("dataset", "mnist"))
+    info, model = registry.load(args.model, where(args).registry)
+    data = specs.load(where(args).locate(info.meta.get("dataset", "mnist")))
     check_classes(info, data)
     result = evaluate_model(model, data, tuple(model.input_shape[1:3]), info.meta.get("crop") or 1.0)
     result["model"] = info.name
@@ -143,12 +153,13 @@ def add_predict(sub) -> None:
     p.add_argument("--model", default="mnist", help="a registry name (default: the shipped mnist) or a path")
     p.add_argument("--multi", action="store_true", help="read several digits in a row as a number")
     p.add_argument("files", nargs="+", metavar="FILE")
+    add_workspace(p)
 
 
 def cmd_predict(args) -> int:
     from core.inference.predictor import Predictor, predict_files  # loads TensorFlow
 
-    predictor = Predictor.from_registry(args.model)
+    predictor = Predictor.from_registry(args.model, root=where(args).registry)
     refused = 0
     for file, outcome in predict_files(predictor, args.files, multi=args.multi):
         if isinstance(outcome, str):
@@ -174,6 +185,7 @@ def add_data(sub) -> None:
     importer.add_argument("zip", metavar="ZIP")
     importer.add_argument("--name", required=True, help="the dataset's name (words become one: \"my pets\" is my-pets)")
     importer.add_argument("--replace", action="store_true", help="replace the dataset of that name if there is one")
+    add_workspace(importer)
 
 
 def cmd_data(args) -> int:
@@ -194,8 +206,9 @@ def cmd_data(args) -> int:
         return status
     if args.action == "import":
         payload = read_regular(args.zip, config.max_unpack_bytes(), DataError, "zip archive")
-        spec = acquire.import_zip(payload, name_from(args.name, "dataset"), replace=args.replace)
-        data = specs.load(spec)
+        spec = acquire.import_zip(payload, name_from(args.name, "dataset"), replace=args.replace,
+                                  data_root=where(args).data)
+        data = specs.load(where(args).locate(spec))
         out({"dataset": spec, "classes": data.class_names, "images": data.cleaning["kept"],
              "skipped": data.cleaning["skipped"]})
         return 0
@@ -213,6 +226,7 @@ def add_models(sub) -> None:
     p = sub.add_parser("models", help="list the registry, the presets, or delete a model")
     p.add_argument("--presets", action="store_true", help="list the presets instead")
     p.add_argument("--delete", metavar="NAME")
+    add_workspace(p)
 
 
 def cmd_models(args) -> int:
@@ -222,10 +236,10 @@ def cmd_models(args) -> int:
                  "description": preset.description})
         return 0
     if args.delete:
-        registry.delete(args.delete)
+        registry.delete(args.delete, where(args).models)
         out({"deleted": args.delete})
         return 0
-    for info in registry.list_models():
+    for info in registry.list_models(where(args).models):
         out({"name": info.name, "available": info.available, "dataset": info.dataset,
              "preset": info.meta.get("preset"), "test_accuracy": info.accuracy,
              "created": info.meta.get("created"), **({"reason": info.reason} if not info.available else {})})
@@ -236,12 +250,13 @@ def add_export(sub) -> None:
     p = sub.add_parser("export", help="export a model to TensorFlow Lite")
     p.add_argument("--model", required=True, help="a registry name (mnist) or a path")
     p.add_argument("--out", help="where to write the .tflite file (default: next to the model)")
+    add_workspace(p)
 
 
 def cmd_export(args) -> int:
     from core.inference.tflite import export_tflite  # loads TensorFlow
 
-    path = export_tflite(args.model, args.out)
+    path = export_tflite(args.model, args.out, where(args).registry)
     out({"model": args.model, "tflite": str(path), "bytes": os.path.getsize(path)})
     return 0
 

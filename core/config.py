@@ -55,11 +55,6 @@ def catsdogs_filtered_dir() -> Path:
     return _env_path("CATSDOGS_FILTERED_DIR", data_dir() / "cats_and_dogs_filtered")
 
 
-def custom_dir() -> Path:
-    """Class folders a person imported or built in the browser."""
-    return data_dir() / "custom"
-
-
 def features_dir() -> Path:
     """Cached backbone features of photo datasets (transfer learning trains on these)."""
     return data_dir() / ".features"
@@ -87,3 +82,8 @@ def max_unpack_bytes() -> int:
 def max_custom_bytes() -> int:
     """The most all imported and built datasets together may hold: `$STUDIO_MAX_CUSTOM_BYTES`, else 20 GB."""
     return _env_bytes("STUDIO_MAX_CUSTOM_BYTES", 20 * 1024 ** 3)
+
+
+def workspaces_dir() -> Path:
+    """Every named workspace, one folder each: `$STUDIO_WORKSPACES_DIR`, else `workspaces/`."""
+    return _env_path("STUDIO_WORKSPACES_DIR", PROJECT_ROOT / "workspaces")

@@ -105,9 +105,10 @@ def _check_members(members: list[zipfile.ZipInfo], limits: ArchiveLimits) -> lis
     return kept
 
 
-def _check_room(adding: int) -> None:
-    """Refuse an import that would take all datasets built or imported here past their configured total."""
-    root, cap = config.custom_dir(), config.max_custom_bytes()
+def _check_room(adding: int, root: Path) -> None:
+    """Refuse an import that would take all datasets built or imported in a workspace (`root`) past their
+    configured total."""
+    cap = config.max_custom_bytes()
     held = sum(f.stat().st_size for f in root.rglob("*") if f.is_file()) if root.is_dir() else 0
     if held + adding > cap:
         raise DataError(f"The datasets here already hold {held / 1e9:.1f} GB; this archive would take them past "
@@ -227,20 +228,21 @@ def _dataset_root(spec: str, staging: Path) -> Path:
     return find_class_root(staging)
 
 
-def import_zip(data: bytes, name: str, limits: ArchiveLimits | None = None, replace: bool = False) -> str:
-    """Unpack an uploaded zip of class folders into data/custom/<name>; returns its spec.
+def import_zip(data: bytes, name: str, limits: ArchiveLimits | None = None, replace: bool = False,
+               data_root: Path | None = None) -> str:
+    """Unpack an uploaded zip of class folders into custom/<name> of the data folder; returns its spec.
 
     A taken name is refused unless `replace` is asked for. Everything happens in a hidden staging folder, so
     a refused archive leaves nothing in the dataset list, and the dataset it would replace stays."""
     names.check(name, "dataset")
-    root = config.custom_dir()
+    root = (data_root or config.data_dir()) / catalog.CUSTOM
     target = root / name
     if target.exists() and not replace:
         raise DataError(f"A dataset called {name!r} already exists. Choose another name, or ask to replace it "
                         "(--replace on the command line, \"Replace the dataset of that name\" on the Explore page).")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as bundle:
-            _check_room(sum(member.file_size for member in bundle.infolist()))
+            _check_room(sum(member.file_size for member in bundle.infolist()), root)
     except zipfile.BadZipFile:
         raise DataError("The upload is not a zip archive.") from None
     root.mkdir(parents=True, exist_ok=True)
@@ -254,14 +256,13 @@ def import_zip(data: bytes, name: str, limits: ArchiveLimits | None = None, repl
         if target.exists():
             os.replace(target, staging / "replaced")  # kept until the new one is known to load
         os.replace(found, target)
-        spec = catalog.portable_spec(str(target))
         try:
-            specs.load(spec)  # every image decoded once, every class big enough: or nothing is kept
+            specs.load(str(target))  # every image decoded once, every class big enough: or nothing is kept
         except StudioError:
             shutil.rmtree(target, ignore_errors=True)
             if (staging / "replaced").exists():
                 os.replace(staging / "replaced", target)
             raise
-        return spec
+        return f"{catalog.CUSTOM}/{name}"
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,4 +1,5 @@
-"""Datasets built by hand in the browser: `data/custom/<dataset>/<class>/<image>`.
+"""Datasets built by hand in the browser: `custom/<dataset>/<class>/<image>` in a workspace's data folder
+(`data_root`; the default one is `data/`).
 
 The same class-folder layout a zip import makes, so the command line and every page see a built
 dataset like any other folder. Each image is checked by decoding it before it is kept, under a
@@ -11,35 +12,36 @@ import shutil
 from pathlib import Path
 
 from core import config
+from core.data.catalog import CUSTOM
 from core.errors import DataError, StudioError
 from core.images import decode_image
 from core.names import slug
 
 
-def dataset_dir(name: str) -> Path:
-    return config.custom_dir() / slug(name)
+def dataset_dir(name: str, data_root: Path | None = None) -> Path:
+    return (data_root or config.data_dir()) / CUSTOM / slug(name)
 
 
-def create_dataset(name: str) -> str:
+def create_dataset(name: str, data_root: Path | None = None) -> str:
     """A new, empty dataset; returns its spec (`custom/<slug>`). Refused when the name is taken."""
-    folder = dataset_dir(name)
+    folder = dataset_dir(name, data_root)
     if folder.exists():
         raise DataError(f"There is already a dataset called {folder.name!r}; choose another name or add to it.")
     folder.mkdir(parents=True)
-    return f"custom/{folder.name}"
+    return f"{CUSTOM}/{folder.name}"
 
 
-def classes(spec_or_name: str) -> dict[str, list[Path]]:
+def classes(spec_or_name: str, data_root: Path | None = None) -> dict[str, list[Path]]:
     """Each class of a built dataset with its images, in name order."""
-    folder = dataset_dir(Path(spec_or_name).name)
+    folder = dataset_dir(Path(spec_or_name).name, data_root)
     if not folder.is_dir():
         return {}
     return {child.name: sorted(p for p in child.iterdir() if p.is_file() and not p.name.startswith("."))
             for child in sorted(folder.iterdir()) if child.is_dir() and not child.name.startswith(".")}
 
 
-def add_class(spec_or_name: str, class_name: str) -> str:
-    folder = dataset_dir(Path(spec_or_name).name)
+def add_class(spec_or_name: str, class_name: str, data_root: Path | None = None) -> str:
+    folder = dataset_dir(Path(spec_or_name).name, data_root)
     name = slug(class_name, fallback="")
     if not name:
         raise DataError("A class needs a name with at least one letter or digit.")
@@ -49,18 +51,19 @@ def add_class(spec_or_name: str, class_name: str) -> str:
     return name
 
 
-def class_dir(spec_or_name: str, class_name: str) -> Path:
+def class_dir(spec_or_name: str, class_name: str, data_root: Path | None = None) -> Path:
     """The folder of a class exactly as `classes` lists it: never a name made from it, never a path."""
-    if class_name not in classes(spec_or_name):
+    if class_name not in classes(spec_or_name, data_root):
         raise DataError(f"There is no class {class_name!r} in this dataset.")
-    return dataset_dir(Path(spec_or_name).name) / class_name
+    return dataset_dir(Path(spec_or_name).name, data_root) / class_name
 
 
-def add_images(spec_or_name: str, class_name: str, files: list[tuple[str, bytes]]) -> tuple[int, list[str]]:
+def add_images(spec_or_name: str, class_name: str, files: list[tuple[str, bytes]],
+               data_root: Path | None = None) -> tuple[int, list[str]]:
     """Keep each file that decodes as an image; returns (how many were added, a sentence per refused file).
 
     A file whose content is already in the class is not added twice (a second press of a camera)."""
-    folder = class_dir(spec_or_name, class_name)
+    folder = class_dir(spec_or_name, class_name, data_root)
     added, problems = 0, []
     for file_name, data in files:
         try:
@@ -79,13 +82,13 @@ def add_images(spec_or_name: str, class_name: str, files: list[tuple[str, bytes]
     return added, problems
 
 
-def remove_image(path: Path) -> None:
+def remove_image(path: Path, data_root: Path | None = None) -> None:
     path = Path(path).resolve()
-    if config.custom_dir().resolve() not in path.parents:
+    if ((data_root or config.data_dir()) / CUSTOM).resolve() not in path.parents:
         raise DataError("Only images of a dataset built here can be removed.")
     path.unlink(missing_ok=True)
 
 
-def remove_class(spec_or_name: str, class_name: str) -> None:
+def remove_class(spec_or_name: str, class_name: str, data_root: Path | None = None) -> None:
     """Remove exactly the class shown ("my dogs" once removed the class my-dogs)."""
-    shutil.rmtree(class_dir(spec_or_name, class_name))
+    shutil.rmtree(class_dir(spec_or_name, class_name, data_root))

@@ -12,6 +12,7 @@ from pathlib import Path
 from core import config
 
 FILTERED = "cats_and_dogs_filtered"
+CUSTOM = "custom"  # a person's datasets: `custom/<name>`, relative to their workspace's data folder
 BUILT_IN = ("mnist", "catsdogs", FILTERED)
 NAMES = {"mnist": "MNIST handwritten digits", "catsdogs": "Cats vs Dogs (PetImages)",
          FILTERED: "Cats vs Dogs (cats_and_dogs_filtered)"}
@@ -55,14 +56,14 @@ def kind_of(spec: str) -> str:
     return "digits" if spec == "mnist" or spec.endswith(".csv") else "photos"
 
 
-def folder_of(spec: str) -> Path:
-    """The class folder behind a photo spec."""
+def folder_of(spec: str, data_root: Path | None = None) -> Path:
+    """The class folder behind a photo spec; a relative one is looked for in `data_root` (the data folder)."""
     if spec == "catsdogs":
         return config.petimages_dir()
     if spec == FILTERED:
         return config.catsdogs_filtered_dir()
     path = Path(spec).expanduser()
-    inside_data = config.data_dir() / path
+    inside_data = (data_root or config.data_dir()) / path
     return inside_data if not path.is_absolute() and inside_data.is_dir() else path
 
 
@@ -72,13 +73,14 @@ def photo_roots(spec: str) -> list[Path]:
     return [root / "train", root / "validation"] if spec == FILTERED else [root]
 
 
-def portable_spec(spec: str) -> str:
-    """The spec to record in meta.json: a folder under the data folder relative to it, never this machine's path."""
+def portable_spec(spec: str, data_root: Path | None = None) -> str:
+    """The spec to record in meta.json: a folder under the data folder (`data_root`) relative to it, never this
+    machine's path."""
     if spec in BUILT_IN:
         return spec
     path = Path(spec).expanduser()
     try:
-        return str(path.resolve().relative_to(config.data_dir().resolve()))
+        return str(path.resolve().relative_to((data_root or config.data_dir()).resolve()))
     except ValueError:
         return spec
 
@@ -98,14 +100,15 @@ def missing_sentence(spec: str, root: Path) -> str:
             "train.csv, or a folder with one subfolder per class.")
 
 
-def custom_specs() -> list[str]:
-    """Every class folder a person added under data/custom (built in the browser or imported from a zip)."""
-    root = config.custom_dir()
+def custom_specs(data_root: Path | None = None) -> list[str]:
+    """Every class folder a person added under custom/ of the data folder (built in the browser or imported
+    from a zip)."""
+    root = (data_root or config.data_dir()) / CUSTOM
     if not root.is_dir():
         return []
-    return sorted(portable_spec(str(p)) for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return sorted(f"{CUSTOM}/{p.name}" for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def known_specs() -> list[str]:
+def known_specs(data_root: Path | None = None) -> list[str]:
     """The datasets to offer: the built-in ones and every class folder a person added."""
-    return [*BUILT_IN, *custom_specs()]
+    return [*BUILT_IN, *custom_specs(data_root)]

@@ -131,8 +131,9 @@ class Predictor:
                 self._single = None  # the traced TensorFlow function serves single images too
 
     @classmethod
-    def from_registry(cls, name_or_path: str, fast_single: bool = False) -> Predictor:
-        return cls.from_info(registry.resolve(name_or_path), fast_single)
+    def from_registry(cls, name_or_path: str, fast_single: bool = False, root: Path | None = None) -> Predictor:
+        """A model of the registry `root` (a workspace's `registry`), by name or, in the default one, path."""
+        return cls.from_info(registry.resolve(name_or_path, root), fast_single)
 
     @classmethod
     def from_info(cls, info, fast_single: bool = False) -> Predictor:

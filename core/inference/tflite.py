@@ -46,10 +46,12 @@ class LiteRunner:
             return self._interpreter.get_tensor(self._output).copy()
 
 
-def export_tflite(name_or_path: str, out: Path | None = None) -> Path:
-    """Write `model.tflite` next to the model (or to `out`), atomically; returns its path."""
-    info, model = registry.load(name_or_path)
-    target = Path(out) if out else info.path / TFLITE_FILE
+def export_tflite(name_or_path: str, out: Path | None = None, root: Path | None = None) -> Path:
+    """Write `model.tflite` next to the model (or to `out`), atomically; returns its path. A shipped model
+    exported from a workspace's registry `root` is written into that workspace, never beside the shared one."""
+    info, model = registry.load(name_or_path, root)
+    shared = root is not None and info.path.parent.resolve() != Path(root).resolve()
+    target = Path(out) if out else Path(root) / f"{info.name}.tflite" if shared else info.path / TFLITE_FILE
     try:
         atomic_write_bytes(target, tflite_bytes(model))
     except OSError as exc:

@@ -8,6 +8,10 @@ start-up or save puts the old model back, so a name never stays empty and the on
 deleted. `meta.json` is read through one schema (`core.model.meta`), loading uses
 `safe_mode=True` and checks the model against its meta; a broken folder is listed as
 unavailable with its reason.
+
+Any models folder can be a registry (`root`): the default one (`models/`) or a workspace's. A workspace's
+listing shows the shipped models of the default one beside its own, and its names resolve to nothing
+else: a path is taken only by the default registry, for the command line.
 """
 from __future__ import annotations
 
@@ -79,11 +83,11 @@ def check_can_save(name: str, root: Path | None = None, replace: bool = False) -
     of a shipped model."""
     names.check(name)
     root = Path(root or config.models_dir())
-    if not (root / name).exists():
-        return
     if name in SHIPPED:
         raise ModelError(f"A model called {name!r} already exists. It is one of the models that ship with the "
                          "studio, which are never replaced; choose another name.")
+    if not (root / name).exists():
+        return
     if not replace:
         raise ModelError(f"A model called {name!r} already exists. Choose another name, or ask to replace it "
                          "(--replace on the command line, \"Replace the model of that name\" on the Train page).")
@@ -344,23 +348,28 @@ def keras_file_problem(path: Path) -> str:
     return ""
 
 
+def _folders(root: Path) -> list[Path]:
+    """The model folders of `root`, and in a workspace's registry the shipped ones of the default registry."""
+    own = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")] if root.is_dir() else []
+    shared = config.models_dir()
+    if root.resolve() == shared.resolve():
+        return own
+    return [*own, *(shared / name for name in SHIPPED if (shared / name).is_dir())]
+
+
 def list_models(root: Path | None = None) -> list[ModelInfo]:
     """Every model folder, newest first; broken ones are listed as unavailable with their reason. Reads only."""
-    root = Path(root or config.models_dir())
-    if not root.is_dir():
-        return []
-    infos = [read_info(p) for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    infos = [read_info(p) for p in _folders(Path(root or config.models_dir()))]
     return sorted(infos, key=lambda i: (i.name != "mnist", -_mtime(i.path)))
 
 
 def listing_signature(root: Path | None = None) -> tuple:
     """What changes whenever the listing would: each model folder's name and modification time (a save,
-    replace or delete renames a folder, which changes both). One directory read, no file opened: a
+    replace or delete renames a folder, which changes both). Directory reads only, no file opened: a
     listing can be cached on it."""
     root = Path(root or config.models_dir())
     try:
-        return str(root), tuple(sorted((item.name, item.stat().st_mtime_ns) for item in root.iterdir()
-                                       if not item.name.startswith(".")))
+        return str(root), tuple(sorted((item.name, item.stat().st_mtime_ns) for item in _folders(root)))
     except OSError:
         return str(root), ()
 
@@ -389,14 +398,19 @@ def _mtime(path: Path) -> float:
 
 
 def resolve(name_or_path: str, root: Path | None = None) -> ModelInfo:
-    """A registry name (`mnist`) or a path to a model folder or a `.keras` file."""
+    """A name in the registry `root` (or a shipped model), or, in the default registry only, a path to a
+    model folder or a `.keras` file."""
+    paths = root is None
     root = Path(root or config.models_dir())
     candidate = Path(name_or_path)
     named = bool(names.PATTERN.match(name_or_path))
     if named and not (root / name_or_path).is_dir():
         recover(root)  # a replace that died between its renames: the old model is found, not "no model called"
-    if named and (root / name_or_path).is_dir():
-        info = read_info(root / name_or_path)
+    folder = next((p for p in _folders(root) if p.name == name_or_path), None) if named else None
+    if folder is not None:
+        info = read_info(folder)
+    elif not paths:
+        raise ModelError(f"There is no model called {name_or_path!r} in your workspace.")
     elif candidate.is_dir():
         info = read_info(candidate)
     elif candidate.suffix == ".keras" and candidate.is_file():

@@ -14,7 +14,7 @@ import shlex
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from core import config, names
+from core import config, names, workspace
 from core.data import catalog
 from core.errors import StudioError
 from core.model.presets import Defaults, get_preset
@@ -68,6 +68,8 @@ class TrainConfig:
     seed: int = flag(config.SEED, type=int, low=0, high=2 ** 31 - 1, help="random seed")
     name: str | None = flag(help="model name in the registry (default: made from the dataset and preset)")
     replace: bool = flag(False, type=bool, help="allow replacing an existing model of the same name")
+    workspace: str = flag("", help="the workspace whose datasets, models and runs to use (default: the "
+                                   "single-user models/ and data/)")
     strategy: str = flag("default", choices=STRATEGIES, help="tf.distribute strategy: mirrored = every local "
                                                              "device; multiworker = the machines in TF_CONFIG")
     precision: str = flag("auto", choices=PRECISIONS, help="mixed = bfloat16 compute (auto: where the CPU has "
@@ -101,6 +103,7 @@ class TrainConfig:
                                   f"{value:g} is outside.")
         if self.name:
             names.check(self.name)
+        workspace.named(self.workspace).locate(self.dataset)  # a named workspace reaches its own datasets only
         if self.init_from and preset.backbone:
             raise StudioError("--init-from is for presets trained from scratch; a pretrained preset starts "
                               "from its backbone.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from core import workspace
 from core.data import pipeline
 from core.errors import StudioError
 from core.evaluation import predict_probabilities
@@ -35,7 +36,7 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: recipe.Emi
         with strategy.scope():
             model = build_model(preset, num_classes, knobs)
             if cfg.init_from:
-                start_from(model, cfg.init_from)
+                start_from(model, cfg.init_from, workspace.named(cfg.workspace))
             recipe.suit_batch_norm(model, cfg.epochs * steps)
             recipe.compile_model(model, cfg, steps)
             model.optimizer.build(model.trainable_variables)  # its slots exist before any replica runs
@@ -55,9 +56,9 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: recipe.Emi
                                                                   preset.crop))
 
 
-def start_from(model, name: str) -> None:
-    """Copy a registry model's weights into `model`, which must be the same network."""
-    _, source = registry.load(name)
+def start_from(model, name: str, where: workspace.Workspace) -> None:
+    """Copy the weights of a model of the workspace `where` into `model`, which must be the same network."""
+    _, source = registry.load(name, where.registry)
     try:
         model.set_weights(source.get_weights())
     except ValueError:

@@ -14,7 +14,7 @@ from dataclasses import asdict
 import keras
 import tensorflow as tf
 
-from core import evaluation
+from core import evaluation, workspace
 from core.data import catalog, specs
 from core.errors import StudioError
 from core.model import registry
@@ -37,15 +37,16 @@ def train(cfg: TrainConfig, emit: recipe.Emit | None = None, should_stop: Callab
     emit = emit or (lambda event: None)
     should_stop = should_stop or (lambda: False)
     preset = get_preset(cfg.preset)
-    name = cfg.name or registry.unique_name(model_stem(cfg))
-    with registry.name_lock(name):
-        registry.check_can_save(name, replace=cfg.replace)
+    where = workspace.named(cfg.workspace)
+    name = cfg.name or registry.unique_name(model_stem(cfg), where.models)
+    with registry.name_lock(name, where.models):
+        registry.check_can_save(name, where.models, replace=cfg.replace)
         strategy = recipe.make_strategy(cfg.strategy)  # first: a multi-worker strategy must exist before any TF op
         keras.utils.set_random_seed(cfg.seed)
         started = time.time()
         what = catalog.describe_spec(cfg.dataset)
         emit(Status(f"Loading {what}"))
-        data = specs.load(cfg.dataset, val_fraction=cfg.val_fraction)
+        data = specs.load(where.locate(cfg.dataset), val_fraction=cfg.val_fraction)
         if data.kind != preset.kind:
             raise StudioError(f"The preset {cfg.preset} is for {preset.kind}, but {what} holds {data.kind}; pick a "
                               f"{data.kind} preset.")
@@ -65,7 +66,7 @@ def train(cfg: TrainConfig, emit: recipe.Emit | None = None, should_stop: Callab
         meta["run"] = run_id
         meta["metrics"]["chance_accuracy"] = evaluation.chance_accuracy(val_split.y)
         emit(Status(f"Saving {name}"))
-        info = registry.save_model(result.model, name, meta, result.history, replace=cfg.replace)
+        info = registry.save_model(result.model, name, meta, result.history, root=where.models, replace=cfg.replace)
     emit(Done.of(info))
     return info
 
@@ -74,7 +75,8 @@ def describe(cfg: TrainConfig, preset, data, result: recipe.FitResult, report: d
              train_samples: int) -> dict:
     """meta.json: everything needed to use, compare and reproduce the model; no path of this machine."""
     epochs_run = len(result.history.get("loss", []))
-    dataset = catalog.portable_spec(cfg.dataset)
+    where = workspace.named(cfg.workspace)
+    dataset = where.portable(where.locate(cfg.dataset))
     return {
         "dataset": dataset,
         "kind": data.kind,
@@ -83,7 +85,7 @@ def describe(cfg: TrainConfig, preset, data, result: recipe.FitResult, report: d
         "preset": cfg.preset,
         "backbone": preset.backbone,
         "crop": preset.crop,
-        "hyperparameters": {k: v for k, v in asdict(cfg).items() if k not in ("command", "name", "replace")}
+        "hyperparameters": {k: v for k, v in asdict(cfg).items() if k not in ("command", "name", "replace", "workspace")}
         | {"dataset": dataset},
         "precision": "float32" if preset.backbone else recipe.resolve_precision(cfg.precision),
         "metrics": {"test_accuracy": report["accuracy"], "test_loss": report["loss"],
