@@ -9,7 +9,6 @@ import argparse
 import json
 import os
 import sys
-import traceback
 from pathlib import Path
 
 from core import config, runtime, workspace
@@ -23,7 +22,6 @@ from core.model.presets import PRESETS
 from core.names import name_from
 from core.training import config as train_config
 from core.training import events
-from core.training.runs import EventLog, cancel_requested
 
 
 def out(record: dict) -> None:
@@ -51,7 +49,6 @@ def add_train(sub) -> None:
                        description="Train a preset on a dataset (mnist, catsdogs, a class folder or a Kaggle "
                                    "train.csv) and save the model in models/<name>/.")
     train_config.add_arguments(p)
-    p.add_argument("--run-dir", help=argparse.SUPPRESS)  # set by the dashboard's background runs
 
 
 def cmd_train(args) -> int:
@@ -67,28 +64,10 @@ def cmd_train(args) -> int:
     runtime.import_tensorflow_quietly()
     from core.training.train import train  # loads TensorFlow
 
-    sinks = [print_progress]
-    should_stop = None
-    if args.run_dir:
-        sinks.append(EventLog(args.run_dir).emit)
-        should_stop = cancel_requested(args.run_dir)
-
-    def emit(event):
-        for sink in sinks:
-            sink(event)
-
     try:
-        info = train(cfg, emit, should_stop, run_id=Path(args.run_dir).name if args.run_dir else None)
+        info = train(cfg, print_progress)
     except StudioError as exc:
-        emit(events.Failed(str(exc)))
         out({"error": str(exc)})
-        return 1
-    except Exception as exc:  # noqa: BLE001 - a run must always end with an event, not a silent death
-        traceback.print_exc(file=sys.stderr) if args.run_dir else None
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "an unexpected error (see output.log)"
-        message = f"Training failed: {reason}"
-        emit(events.Failed(message))
-        out({"error": message})
         return 1
     if info is None:
         out({"cancelled": True})

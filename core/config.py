@@ -87,3 +87,52 @@ def max_custom_bytes() -> int:
 def workspaces_dir() -> Path:
     """Every named workspace, one folder each: `$STUDIO_WORKSPACES_DIR`, else `workspaces/`."""
     return _env_path("STUDIO_WORKSPACES_DIR", PROJECT_ROOT / "workspaces")
+
+
+def queue_dir() -> Path:
+    """The training queue shared by every workspace, one ticket a waiting run: `$STUDIO_QUEUE_DIR`, else `queue/`."""
+    return _env_path("STUDIO_QUEUE_DIR", PROJECT_ROOT / "queue")
+
+
+def ray_address() -> str | None:
+    """An existing Ray cluster to train on (`$STUDIO_RAY_ADDRESS`, e.g. 10.0.0.5:6379); unset, the studio
+    starts a local Ray of its own on 127.0.0.1."""
+    return os.environ.get("STUDIO_RAY_ADDRESS") or None
+
+
+def _env_count(name: str, default: int, low: int = 0) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < low:
+        raise StudioError(f"{name} must be a whole number of at least {low}, not {value!r}.")
+    return int(value)
+
+
+def training_slots() -> int:
+    """How many runs train at once: `$STUDIO_TRAINING_SLOTS`, else one per core and per 4 GB of memory (a
+    worker with TensorFlow and a dataset takes 1–3 GB), at least one."""
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024 ** 3
+    return _env_count("STUDIO_TRAINING_SLOTS", max(1, min(os.cpu_count() or 1, int(memory_gb // 4))), low=1)
+
+
+def warm_workers() -> int:
+    """Workers started with the queue, before any run asks (`$STUDIO_WARM_WORKERS`, else every slot): the
+    tests set 0, so that no page test starts TensorFlow workers it does not use."""
+    return _env_count("STUDIO_WARM_WORKERS", training_slots())
+
+
+def max_waiting_runs() -> int:
+    """How many runs one workspace may have waiting: `$STUDIO_MAX_WAITING_RUNS`, else 3."""
+    return _env_count("STUDIO_MAX_WAITING_RUNS", 3, low=1)
+
+
+LOCATION_VARIABLES = ("STUDIO_DATA_DIR", "STUDIO_MODELS_DIR", "STUDIO_RUNS_DIR", "STUDIO_WORKSPACES_DIR",
+                      "STUDIO_QUEUE_DIR", "MNIST_DIR", "PETIMAGES_DIR",
+                      "CATSDOGS_FILTERED_DIR", "KERAS_HOME", "STUDIO_MAX_UNPACK_BYTES", "STUDIO_MAX_CUSTOM_BYTES")
+
+
+def locations() -> dict[str, str]:
+    """The variables that move a location, as set here: a worker on another process or machine trains a run
+    with the submitter's locations."""
+    return {name: os.environ[name] for name in LOCATION_VARIABLES if name in os.environ}

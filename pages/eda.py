@@ -7,7 +7,7 @@ from core import eda
 from core.data import acquire, catalog
 from core.errors import StudioError
 from core.names import name_from, slug
-from ui import charts, resources, use_shell
+from ui import charts, resources, use_shell, workspace
 from ui.dataset_builder import dataset_builder
 from ui.widgets import explain_unavailable, literal
 
@@ -31,17 +31,19 @@ with st.expander("Import a dataset from a zip with one folder per class", icon="
                 try:
                     with st.status("Unpacking and checking every image…") as status:
                         chosen = name_from(name, "dataset") if name.strip() else slug(upload.name.rsplit(".", 1)[0])
-                        spec = acquire.import_zip(upload.getvalue(), chosen, replace=replace)
-                        resources.forget_dataset(spec)
-                        resources.dataset(spec)
+                        spec = acquire.import_zip(upload.getvalue(), chosen, replace=replace,
+                                                  data_root=workspace.current().data)
+                        resources.forget_dataset(workspace.current().locate(spec))
+                        resources.dataset(workspace.current().locate(spec))
                         status.update(label="Imported", state="complete")
                     st.session_state["pending_dataset"] = spec
                     st.rerun()
                 except StudioError as exc:
                     st.error(str(exc))
 
-spec = st.session_state.get("dataset", "mnist")
-st.caption(f"Dataset: **{literal(catalog.describe_spec(spec))}** (change it in the sidebar)")
+picked = st.session_state.get("dataset", "mnist")
+st.caption(f"Dataset: **{literal(catalog.describe_spec(picked))}** (change it in the sidebar)")
+spec = workspace.current().locate(picked)  # what the caches are keyed by: one person's custom/x is not another's
 with st.status(f"Loading {catalog.describe_spec(spec)}…", expanded=False) as status:
     data, problem = resources.try_dataset(spec)
     status.update(label="Loaded" if data else "Not available", state="complete" if data else "error")

@@ -7,7 +7,7 @@ from core.errors import StudioError
 from core.evaluation import SMALL_TEST
 from core.images import read_image_file, thumbnail_rgb
 from core.model import registry
-from ui import charts, resources, selected_model, use_shell
+from ui import charts, resources, selected_model, use_shell, workspace
 from ui.tables import report_frame
 
 use_shell()
@@ -16,9 +16,10 @@ st.title("Evaluate a model")
 name = selected_model()
 
 try:
-    info = registry.resolve(name)
-    result, probabilities = resources.evaluation(info)
-    data = resources.dataset(info.meta.get("dataset", "mnist"))
+    where = workspace.current()
+    info = registry.resolve(name, where.models)
+    result, probabilities = resources.evaluation(info, where)
+    data = resources.dataset(where.locate(info.meta.get("dataset", "mnist")))
     predictor = resources.predictor(info)
 except StudioError as exc:
     st.error(str(exc))

@@ -5,7 +5,7 @@ import streamlit as st
 from core.data import catalog
 from core.errors import StudioError
 from core.model import registry
-from ui import resources, use_shell
+from ui import resources, use_shell, workspace
 from ui.widgets import dataset_download
 
 use_shell()
@@ -65,7 +65,8 @@ with pets_column.container(border=True):
         photo_dataset_card(spec)
 
 st.subheader("Models")
-infos = resources.model_infos()
+where = workspace.current()
+infos = resources.model_infos(where)
 if infos:
     table = pd.DataFrame([{
         "model": info.name,
@@ -86,7 +87,7 @@ if infos:
                                   help="The models that ship with the studio cannot be deleted here.")
             if st.button(f"Yes, delete {doomed}", type="primary"):
                 try:
-                    registry.delete(doomed)  # a session predicting with it keeps its loaded copy
+                    registry.delete(doomed, where.models)  # a session predicting with it keeps its loaded copy
                     st.rerun()
                 except StudioError as exc:
                     st.error(str(exc))

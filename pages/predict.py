@@ -5,7 +5,7 @@ from core.errors import NoDigitError, StudioError
 from core.images import decode_image, thumbnail_rgb
 from core.inference.gradcam import overlay
 from core.model import registry
-from ui import charts, resources, selected_model, use_shell
+from ui import charts, resources, selected_model, use_shell, workspace
 from ui.widgets import clear_button, drawing_canvas, enlarge, widget_key
 
 UPLOAD_SIDE = 1024  # uploads are decoded at 1024–2048 px: plenty for any model here, light for the server
@@ -15,7 +15,7 @@ st.title("Predict")
 
 name = selected_model()
 try:
-    predictor = resources.predictor(registry.resolve(name))
+    predictor = resources.predictor(registry.resolve(name, workspace.current().models))
 except StudioError as exc:
     st.error(str(exc))
     st.stop()

@@ -1,4 +1,4 @@
-"""Train: settings in a form, a background run watched live, and the history of past runs."""
+"""Train: settings in a form, the workspace's runs queued and watched live, and the history of past runs."""
 import time
 
 import pandas as pd
@@ -9,9 +9,9 @@ from core.data import catalog
 from core.errors import StudioError
 from core.model.presets import PRESETS, get_preset, presets_for
 from core.names import name_from
-from core.training import runs
+from core.training import queue, runs
 from core.training.config import SCHEDULES, TrainConfig, bounds, model_stem
-from ui import charts, resources, run_status, use_shell
+from ui import charts, resources, run_status, use_shell, workspace
 from ui.widgets import explain_unavailable
 
 SMALL_PHOTO_SET = 1000  # under this many photos, training from scratch rarely beats guessing by much
@@ -19,10 +19,11 @@ SMALL_PHOTO_SET = 1000  # under this many photos, training from scratch rarely b
 use_shell()
 st.title("Train a CNN")
 
+where = workspace.current()
 spec = st.session_state.get("dataset", "mnist")
 kind = catalog.kind_of(spec)
 st.markdown(f"Dataset: **{catalog.describe_spec(spec)}** (change it in the sidebar)")
-data, problem = resources.try_dataset(spec)
+data, problem = resources.try_dataset(where.locate(spec))
 if data is None:
     explain_unavailable(spec, problem)
     st.stop()
@@ -109,9 +110,9 @@ if started:
                           early_stopping=patience, width=width, lr_schedule=schedule, limit=limit or None,
                           fine_tune_epochs=fine_tune, class_weights=weighted,
                           name=name_from(name) if name.strip() else None, replace=replace)
-        run = runs.start_run(cfg)
+        run = queue.submit(cfg, where)
         st.session_state["watch_run"] = run.id
-        st.toast(f"Training started: {preset_name} on {catalog.describe_spec(spec)}", icon="🚀")
+        st.toast(f"Queued: {preset_name} on {catalog.describe_spec(spec)}", icon="🚀")
     except StudioError as exc:
         st.error(str(exc))
 
@@ -140,8 +141,10 @@ def outcome(run: runs.Run) -> None:
 
 
 def show_run(run: runs.Run) -> None:
-    """Progress, live curves and the outcome of one run."""
-    if run.status == "running":
+    """Its place in the queue, or progress and live curves, or the outcome of one run."""
+    if run.status == "queued":
+        st.progress(0.0, text=run_status.waiting(run))
+    elif run.status == "running":
         share, text = run_status.progress(run)
         st.progress(share, text=text)
         last = run.progress
@@ -173,34 +176,38 @@ def settings_line(config: dict) -> str:
 
 
 def live_view() -> None:
-    """The run going now; else the one this session started; else, after a reload, the latest one."""
-    past = runs.list_runs()
+    """The one this session started; else the run going now; else, after a reload, the latest one. Other
+    runs waiting or going in this workspace get a line each."""
+    past = runs.list_runs(where.runs)
     mine = st.session_state.get("watch_run")
-    run = next((r for r in past if r.status == "running"), None) or next((r for r in past if r.id == mine), None) \
+    run = next((r for r in past if r.id == mine), None) or next((r for r in past if r.status == "running"), None) \
         or (past[0] if past else None)
     if run is None:
         st.info("No run yet: choose settings above and press **Start training**.")
         return
     st.subheader(f"Run {run.id}: {run.config.get('preset')} on {catalog.describe_spec(run.config.get('dataset', ''))}")
     st.caption(settings_line(run.config))
-    if run.status == "running" and st.button("Cancel run", icon=":material/stop:"):
+    if run.status in runs.ACTIVE and st.button("Cancel run", icon=":material/stop:", key=f"cancel_{run.id}"):
         with st.spinner("Stopping…"):
-            run = runs.cancel_run(run.id)
+            run = runs.cancel_run(run.id, where.runs)
     show_run(run)
+    for other in (r for r in past if r.status in runs.ACTIVE and r.id != run.id):
+        st.caption(f"Also in this workspace: run {other.id} ({other.config.get('preset')}): "
+                   f"{run_status.progress(other)[1]}")
     was_running = st.session_state.get("live_was_running")
-    st.session_state["live_was_running"] = run.status == "running"
-    if was_running and run.status != "running":
+    st.session_state["live_was_running"] = run.status in runs.ACTIVE
+    if was_running and run.status not in runs.ACTIVE:
         if run.model:
             st.session_state["pending_model"] = run.model  # the sidebar selects the new model
         st.rerun(scope="app")  # the new model must appear in the sidebar and on the other pages
 
 
-active_now = runs.active_run() is not None or started
+active_now = bool(runs.active_runs(where.runs)) or started
 st.fragment(live_view, run_every=1.0 if active_now else None)()
 
 st.divider()
 st.subheader("Past runs")
-past = runs.list_runs()
+past = runs.list_runs(where.runs)
 if not past:
     st.caption("Runs appear here once started.")
 else:
@@ -218,11 +225,11 @@ else:
                              default=[r.id for r in with_curves[:2]])
     if compare:
         curves({r.id: r.history for r in with_curves if r.id in compare}, "compare")
-    finished = [r.id for r in past if r.status != "running"]
+    finished = [r.id for r in past if r.status not in runs.ACTIVE]
     if finished:
         with st.popover("Delete a run", icon=":material/delete:"):
             doomed = st.selectbox("Run", finished, key="delete_run_choice")
             st.caption("Its log and curves go; a model it saved stays (delete models on the Overview page).")
             if st.button(f"Yes, delete run {doomed}", type="primary"):
-                runs.delete_run(doomed)
+                runs.delete_run(doomed, where.runs)
                 st.rerun()

@@ -28,12 +28,17 @@ def data_outside_the_checkout(tmp_path_factory, monkeypatch):
     data/; `studio` narrows it further."""
     if "STUDIO_DATA_DIR" not in os.environ:
         monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    for variable in ("STUDIO_WORKSPACES_DIR", "STUDIO_QUEUE_DIR"):
+        if variable not in os.environ:
+            monkeypatch.setenv(variable, str(tmp_path_factory.mktemp(variable.lower())))
+    monkeypatch.setenv("STUDIO_WARM_WORKERS", "0")  # a worker starts when a test queues a run, not before
 
 
 @pytest.fixture
 def studio(tmp_path, monkeypatch, tiny_mnist_dir):
-    """An isolated studio: its own data, models and runs folders; MNIST is the tiny IDX set."""
-    for variable, name in (("STUDIO_DATA_DIR", "data"), ("STUDIO_MODELS_DIR", "models"), ("STUDIO_RUNS_DIR", "runs")):
+    """An isolated studio: its own data, models, runs, workspaces and queue folders; MNIST is the tiny IDX set."""
+    for variable, name in (("STUDIO_DATA_DIR", "data"), ("STUDIO_MODELS_DIR", "models"), ("STUDIO_RUNS_DIR", "runs"),
+                           ("STUDIO_WORKSPACES_DIR", "workspaces"), ("STUDIO_QUEUE_DIR", "queue")):
         (tmp_path / name).mkdir()
         monkeypatch.setenv(variable, str(tmp_path / name))
     monkeypatch.setenv("MNIST_DIR", str(tiny_mnist_dir))

@@ -1,6 +1,7 @@
 """The dataset builder on the Explore page: make classes, add images by upload or webcam, see and prune them.
 
-Everything is written through `core.data.builder` into `data/custom/<dataset>/<class>/`, so the
+Everything is written through `core.data.builder` into `custom/<dataset>/<class>/` of the visitor's
+workspace, so the
 command line and the other pages see the dataset as soon as it has images.
 """
 from __future__ import annotations
@@ -10,21 +11,32 @@ import streamlit as st
 from core.data import builder, catalog
 from core.data.splits import MIN_PER_CLASS
 from core.errors import StudioError
-from ui import resources
+from ui import resources, workspace
 from ui.widgets import literal, renew_widget, widget_key
 
 THUMBS_PER_ROW = 8
 NEW = "➕ New dataset"
 
 
+def mine():
+    """The data folder of this visitor's workspace: where every dataset built here is kept."""
+    return workspace.current().data
+
+
+def forget(spec: str) -> None:
+    """A built dataset changed on disk: read it afresh next time."""
+    resources.forget_dataset(workspace.current().locate(spec))
+
+
 def dataset_builder() -> None:
     spec = choose_or_create()
     if spec is None:
         return
-    st.caption(f"Saved in the data folder as {spec}: the command line trains it with "
-               f"`python -m core train --dataset {spec} --preset photos-transfer`.")
+    flag = f" --workspace {workspace.current().name}" if workspace.current().name else ""
+    st.caption(f"Saved in your workspace as {spec}: the command line trains it with "
+               f"`python -m core train --dataset {spec} --preset photos-transfer{flag}`.")
     add_class_form(spec)
-    classes = builder.classes(spec)
+    classes = builder.classes(spec, data_root=mine())
     if not classes:
         st.info("Add a class to start, for example *cat* and *dog*, or *thumbs up* and *thumbs down*.")
         return
@@ -41,7 +53,7 @@ def dataset_builder() -> None:
 
 
 def choose_or_create() -> str | None:
-    options = [NEW, *catalog.custom_specs()]
+    options = [NEW, *catalog.custom_specs(mine())]
     current = st.session_state.get("builder_dataset")
     index = options.index(current) if current in options else 0
     choice = st.selectbox("Dataset to build", options, index=index)
@@ -55,7 +67,7 @@ def choose_or_create() -> str | None:
                 st.error("Type a name for the dataset first.")
                 return None
             try:
-                st.session_state["builder_dataset"] = builder.create_dataset(name)
+                st.session_state["builder_dataset"] = builder.create_dataset(name, data_root=mine())
             except StudioError as exc:
                 st.error(str(exc))
                 return None
@@ -69,8 +81,8 @@ def add_class_form(spec: str) -> None:
         name = left.text_input("New class", placeholder="for example thumbs up")
         if right.form_submit_button("Add class", icon=":material/add:"):
             try:
-                builder.add_class(spec, name)
-                resources.forget_dataset(spec)
+                builder.add_class(spec, name, data_root=mine())
+                forget(spec)
             except StudioError as exc:
                 st.error(str(exc))
 
@@ -81,11 +93,11 @@ def camera(spec: str, class_names: list[str]) -> None:
     target = st.radio("Add webcam photos to", class_names, horizontal=True)
     photo = st.camera_input(f"Take a photo for {target}", key=widget_key(f"camera_{spec}"))
     if photo is not None:
-        added, problems = builder.add_images(spec, target, [(photo.name, photo.getvalue())])
+        added, problems = builder.add_images(spec, target, [(photo.name, photo.getvalue())], data_root=mine())
         for problem in problems:
             st.error(problem)
         if added:
-            resources.forget_dataset(spec)
+            forget(spec)
             st.toast(f"Added to {target}", icon="📸")
             renew_widget(f"camera_{spec}")  # back to the live picture, ready for the next photo
             st.rerun()
@@ -99,10 +111,10 @@ def class_panel(spec: str, class_name: str, images) -> None:
             st.write(f"Remove **{literal(class_name)}** and its {len(images)} images?")
             if st.button("Yes, remove it", key=f"drop_{spec}_{class_name}", type="primary"):
                 try:
-                    builder.remove_class(spec, class_name)
+                    builder.remove_class(spec, class_name, data_root=mine())
                 except StudioError as exc:  # removed meanwhile, in another tab
                     st.error(str(exc))
-                resources.forget_dataset(spec)
+                forget(spec)
                 st.rerun()
         uploader = f"builder_{spec}_{class_name}"
         for kind, message in st.session_state.pop(f"{uploader}_said", []):
@@ -111,8 +123,9 @@ def class_panel(spec: str, class_name: str, images) -> None:
                                    type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
                                    key=widget_key(uploader))
         if uploads:
-            added, problems = builder.add_images(spec, class_name, [(f.name, f.getvalue()) for f in uploads])
-            resources.forget_dataset(spec)
+            added, problems = builder.add_images(spec, class_name, [(f.name, f.getvalue()) for f in uploads],
+                                                 data_root=mine())
+            forget(spec)
             # Kept, the files would be added again after an image is removed: the uploader starts empty.
             said = [("error", problem) for problem in problems]
             if added:
@@ -133,6 +146,6 @@ def thumbnails(spec: str, class_name: str, images) -> None:
                 column.caption("unreadable")
             if column.button("Remove", key=f"remove_{spec}_{class_name}_{path.name}", icon=":material/close:",
                              type="tertiary"):
-                builder.remove_image(path)
-                resources.forget_dataset(spec)
+                builder.remove_image(path, mine())
+                forget(spec)
                 st.rerun()

@@ -19,6 +19,7 @@ from core.errors import StudioError
 from core.evaluation import check_classes, metrics_from_probabilities, predict_probabilities
 from core.images import read_image_file, thumbnail_rgb
 from core.model import registry
+from core.workspace import Workspace
 
 
 @functools.cache
@@ -55,19 +56,20 @@ def predictor(info):
     return _predictor(str(info.model_file), info.model_file.stat().st_mtime_ns, info)
 
 
-def model_infos():
-    """The registry's listing, read again only when a model folder changed (every rerun of every session
-    asks for it: the sidebar)."""
-    return _listing(registry.listing_signature())
+def model_infos(where: Workspace):
+    """A workspace's listing (its models and the shipped ones), read again only when a model folder changed
+    (every rerun of every session asks for it: the sidebar)."""
+    return _listing(registry.listing_signature(where.models))
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=64)  # a classroom: one listing per workspace
 def _listing(signature: tuple):
     return registry.list_models(Path(signature[0]))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def dataset(spec: str):
+    """A dataset by the spec core loads (`Workspace.locate`): one person's `custom/x` is never another's."""
     return specs.load(spec)
 
 
@@ -142,7 +144,7 @@ def _evaluation(model_file: str, mtime_ns: int, spec: str, _info):
     return metrics_from_probabilities(data.test.y, probabilities, data.class_names), probabilities
 
 
-def evaluation(info):
-    """(report, probabilities) of a resolved model on its dataset's test split."""
-    return _evaluation(str(info.model_file), info.model_file.stat().st_mtime_ns, info.meta.get("dataset", "mnist"),
-                       info)
+def evaluation(info, where: Workspace):
+    """(report, probabilities) of a resolved model of `where` on its dataset's test split."""
+    return _evaluation(str(info.model_file), info.model_file.stat().st_mtime_ns,
+                       where.locate(info.meta.get("dataset", "mnist")), info)

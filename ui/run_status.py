@@ -4,15 +4,33 @@ from __future__ import annotations
 
 import time
 
-from core.training import events, runs
+from core.training import events, queue, runs
+
+
+def ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def waiting(run: runs.Run) -> str:
+    """'Waiting: 2nd in the queue, starts in about 1 min'."""
+    place = queue.place_of(run)
+    if place is None:
+        return "Waiting for a worker…"
+    minutes = round(place.start_in / 60)
+    when = f"about {minutes} min" if minutes >= 1 else "under a minute"
+    return f"Waiting: {ordinal(place.position)} in the queue, starts in {when}"
 
 
 def progress(run: runs.Run) -> tuple[float, str]:
-    """(share done, the line under the bar): the start-up step until the first batch, then epoch and batch."""
+    """(share done, the line under the bar): the queue, the start-up step until the first batch, then epoch
+    and batch."""
+    if run.status == "queued":
+        return 0.0, waiting(run)
     last = run.progress
     if last is None:
-        status = run.status_message or "Starting Python and TensorFlow"
-        return 0.0, f"Starting up ({time.time() - run.launched:.0f} s): {status}…"
+        status = run.status_message or "Taken by a worker"
+        return 0.0, f"Starting up ({time.time() - run.started:.0f} s): {status}…"
     epochs, steps = max(last.epochs, 1), max(last.steps, 1)
     epoch = min(last.epoch, epochs)
     batch = min(last.batch, steps) if isinstance(last, events.Batch) else steps
@@ -21,13 +39,13 @@ def progress(run: runs.Run) -> tuple[float, str]:
 
 
 def phases(run: runs.Run) -> str:
-    """'start-up 6 s · training 31 s · evaluating and saving 4 s' for a finished run."""
+    """'waiting 3 s · start-up 1 s · training 31 s · evaluating and saving 4 s' for a finished run."""
     start, end = run.training_started, run.ended
     if start is None or end is None:
         return ""
     trained = max((e.time for e in run.epochs), default=start)
-    parts = [("start-up", start - run.launched), ("training", trained - start),
-             ("evaluating and saving", end.time - trained)]
+    parts = [("waiting", run.started - run.launched), ("start-up", start - run.started),
+             ("training", trained - start), ("evaluating and saving", end.time - trained)]
     return " · ".join(f"{label} {max(seconds, 0):.0f} s" for label, seconds in parts)
 
 

@@ -1,9 +1,9 @@
-"""The sidebar every page shares: the active dataset and model, and any training run in progress."""
+"""The sidebar every page shares: the active dataset and model, and this workspace's runs in progress."""
 import streamlit as st
 
 from core.data import catalog
 from core.training import runs
-from ui import resources, run_status
+from ui import resources, run_status, workspace
 
 
 def model_label(info) -> str:
@@ -15,10 +15,11 @@ def render() -> None:
     with st.sidebar:
         st.markdown("## :material/neurology: CNN Studio")
         st.caption("Explore · train · evaluate · predict")
-        known = catalog.known_specs()
+        where = workspace.current()
+        known = catalog.known_specs(where.data)
         choose("dataset", known, "mnist")
         st.selectbox("Dataset", known, key="dataset", format_func=catalog.describe_spec)
-        infos = {info.name: info for info in resources.model_infos() if info.available}
+        infos = {info.name: info for info in resources.model_infos(where) if info.available}
         if infos:
             gone = choose("model", list(infos), next(iter(infos)))
             st.selectbox("Model", list(infos), key="model", format_func=lambda name: model_label(infos[name]))
@@ -28,8 +29,8 @@ def render() -> None:
         else:
             st.info("No model yet: the Train page makes one.")
         remember("dataset", "model")
-        if runs.active_run():
-            st.fragment(training_link, run_every=2.0)()
+        if runs.active_runs(where.runs):
+            st.fragment(training_links, run_every=2.0)()
 
 
 def choose(key: str, options: list[str], default: str) -> str | None:
@@ -55,12 +56,13 @@ def remember(*keys: str) -> None:
             st.query_params[key] = st.session_state[key]
 
 
-def training_link() -> None:
-    """The run going now, with the same progress line as the Train page; gone (and the app refreshed,
-    so that its model is offered) when it ends."""
-    running = runs.active_run()
-    if running is None:
+def training_links() -> None:
+    """This workspace's runs waiting or going, each with the same line as the Train page; gone (and the app
+    refreshed, so that a new model is offered) when the last one ends."""
+    active = runs.active_runs(workspace.current().runs)
+    if not active:
         st.rerun(scope="app")
-    _, text = run_status.progress(running)
-    st.page_link("pages/train.py", label=f"Training {running.config.get('preset')}: {text}",
-                 icon=":material/hourglass_top:")
+    for run in active:
+        _, text = run_status.progress(run)
+        st.page_link("pages/train.py", label=f"{run.config.get('preset')}: {text}",
+                     icon=":material/hourglass_top:" if run.status == "running" else ":material/schedule:")

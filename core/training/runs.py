@@ -1,33 +1,34 @@
-"""Training runs in a background process, with a progress event log the dashboard polls.
+"""Training runs as folders on disk, with a progress event log the dashboard polls.
 
-A run is a folder `runs/<id>/` holding `config.json`, `process.json` (pid and start time),
-`events.jsonl` (one JSON event a line, written by `python -m core train --run-dir`) and
-`output.log`. The process outlives the Streamlit script run that started it: switching
-pages or reloading does not touch it, and Keras never runs in Streamlit's script thread.
+A run is a folder `runs/<id>/` in its workspace, holding `config.json`, `waiting` while it is in the
+queue (`core.training.queue`), `heartbeat` while a worker trains it (`core.training.workers`), and
+`events.jsonl` (one JSON event a line). Everything about a run is read from its folder, so it survives
+page switches, reloads and server restarts, and Keras never runs in Streamlit's script thread.
 """
 from __future__ import annotations
 
 import fcntl
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from core import config
+from core import config, names, workspace
 from core.errors import RunError
-from core.model.registry import check_can_save, saved_by_run
+from core.model.registry import saved_by_run
 from core.training import events
-from core.training.config import TrainConfig, to_args
+from core.training.config import TrainConfig
 
 EVENTS = "events.jsonl"
+WAITING = "waiting"  # present from submission until a worker takes the run
+HEARTBEAT = "heartbeat"
+HEARTBEAT_TIMEOUT = 10.0  # seconds without a beat after which a taken run is no longer training
+CANCEL, KILL = "cancel", "kill"  # asked by cancel_run: stop at the next batch; stop the worker
 STATUS_OF = {events.Done: "done", events.Failed: "failed", events.Cancelled: "cancelled"}
+ACTIVE = ("queued", "running")
 
 
 class EventLog:
@@ -66,7 +67,7 @@ class Run:
     dir: Path
     config: dict
     events: list[events.Event] = field(default_factory=list)
-    status: str = "running"  # running, done, failed, cancelled, interrupted
+    status: str = "running"  # queued, running, done, failed, cancelled, interrupted
     detail: str = ""
 
     def _last(self, kind):
@@ -140,23 +141,33 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def _process_start(pid: int) -> str | None:
-    """The kernel's start time of a process (guards against a reused pid); None when it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    if fields[0] in ("Z", "X"):
-        return None
-    return fields[19]
-
-
 def _alive(run_dir: Path) -> bool:
+    """Whether a worker trains this run now: it touches the heartbeat every second or so, on any machine."""
+    return time.time() - _mtime(Path(run_dir) / HEARTBEAT) < HEARTBEAT_TIMEOUT
+
+
+@contextmanager
+def heartbeat(run_dir: Path, every: float = 1.0):
+    """Held by the worker while it trains a run: the run is "running" exactly as long as this beats."""
+    path, stop = Path(run_dir) / HEARTBEAT, threading.Event()
+
+    def beat():
+        while not stop.is_set():
+            path.touch()
+            stop.wait(every)
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
     try:
-        record = json.loads((run_dir / "process.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return _process_start(record["pid"]) == record["start"]
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        path.unlink(missing_ok=True)
+
+
+def workspace_of(run: Run) -> workspace.Workspace:
+    return workspace.named(run.config.get("workspace", ""))
 
 
 def load_run(run_dir: Path) -> Run:
@@ -170,19 +181,26 @@ def load_run(run_dir: Path) -> Run:
     if final:
         run.status = STATUS_OF[type(final)]
         run.detail = getattr(final, "error", "") or getattr(final, "message", "")
+    elif (run_dir / WAITING).exists():
+        run.status = "queued"
     elif not _alive(run_dir):
-        saved = saved_by_run(run.id)
+        saved = saved_by_run(run.id, workspace_of(run).models)
         if saved:  # killed after the save, before its last event: the registry has the truth
             run.events.append(events.Done.of(saved, time=_mtime(saved.path)))
             run.status = "done"
-        else:  # started but neither finished nor running: killed, crashed, or the machine restarted
-            run.status = "interrupted" if (run_dir / "process.json").exists() else "failed"
-            run.detail = "The training process stopped without finishing (killed or crashed); no model was saved."
+        else:  # taken by a worker but neither finished nor training: killed, crashed, or the server restarted
+            run.status = "interrupted"
+            run.detail = "The training stopped without finishing (killed, crashed, or the server restarted); " \
+                         "no model was saved."
     return run
 
 
 def get_run(run_id: str, root: Path | None = None) -> Run:
-    return load_run(Path(root or config.runs_dir()) / run_id)
+    """A run of the runs folder `root` (a workspace's `runs`); its id is a name, never a path."""
+    root = Path(root or config.runs_dir())
+    if not isinstance(run_id, str) or not names.PATTERN.match(run_id) or not (root / run_id).is_dir():
+        raise RunError(f"There is no run called {run_id!r}.")
+    return load_run(root / run_id)
 
 
 def list_runs(root: Path | None = None) -> list[Run]:
@@ -193,12 +211,14 @@ def list_runs(root: Path | None = None) -> list[Run]:
     return sorted(runs, key=lambda r: r.id, reverse=True)
 
 
-def active_run(root: Path | None = None) -> Run | None:
-    return next((r for r in list_runs(root) if r.status == "running"), None)
+def active_runs(root: Path | None = None) -> list[Run]:
+    """Runs waiting or training, oldest first."""
+    return sorted((r for r in list_runs(root) if r.status in ACTIVE), key=lambda r: r.id)
 
 
 @contextmanager
-def _start_lock(root: Path):
+def locked(root: Path):
+    """One submitter or dispatcher at a time changes a runs or queue folder."""
     root.mkdir(parents=True, exist_ok=True)
     with open(root / ".lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -208,71 +228,59 @@ def _start_lock(root: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def start_run(cfg: TrainConfig, root: Path | None = None, env: dict | None = None) -> Run:
-    """Start `python -m core train` in the background. Refused while another run is going."""
-    root = Path(root or config.runs_dir())
-    cfg = cfg.ready()
-    if cfg.name:
-        check_can_save(cfg.name, replace=cfg.replace)
-    with _start_lock(root):
-        running = active_run(root)
-        if running:
-            raise RunError(f"A training run is already going ({running.config.get('preset')} on "
-                           f"{running.config.get('dataset')}); wait for it to finish or cancel it first.")
-        run_id = time.strftime("%Y%m%d-%H%M%S")
-        suffix = 1
-        while (root / run_id).exists():
-            suffix += 1
-            run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{suffix}"
-        run_dir = root / run_id
-        run_dir.mkdir(parents=True)
-        (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
-        command = [sys.executable, "-m", "core", "train", "--run-dir", str(run_dir), *to_args(cfg)]
-        with open(run_dir / "output.log", "wb") as output:
-            process = subprocess.Popen(command, cwd=config.PROJECT_ROOT, stdout=output, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True,
-                                       env={**os.environ, **(env or {})})
-        threading.Thread(target=process.wait, daemon=True).start()  # reap it, so it never lingers as a zombie
-        (run_dir / "process.json").write_text(json.dumps({"pid": process.pid, "start": _process_start(process.pid)}))
-        return load_run(run_dir)
+def new_run_dir(root: Path, cfg: TrainConfig) -> Path:
+    """A fresh run folder named by the time, holding its config (called under `locked(root)`)."""
+    run_id = time.strftime("%Y%m%d-%H%M%S")
+    suffix = 1
+    while (root / run_id).exists():
+        suffix += 1
+        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{suffix}"
+    run_dir = root / run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+    return run_dir
 
 
 def delete_run(run_id: str, root: Path | None = None) -> None:
-    """Remove a finished run's folder (its log and curves); a run still going must be cancelled first."""
-    run = get_run(Path(run_id).name, root)
-    if not run.dir.is_dir():
-        raise RunError(f"There is no run called {run_id!r}.")
-    if run.status == "running":
-        raise RunError("This run is still going: cancel it first.")
+    """Remove a finished run's folder (its log and curves); a run waiting or going must be cancelled first."""
+    run = get_run(run_id, root)
+    if run.status in ACTIVE:
+        raise RunError("This run is still waiting or going: cancel it first.")
     shutil.rmtree(run.dir)
 
 
 def cancel_run(run_id: str, root: Path | None = None, grace: float = 20.0) -> Run:
-    """Ask the run to stop at its next batch; kill it if it does not within `grace` seconds."""
-    root = Path(root or config.runs_dir())
-    run_dir = root / run_id
-    if not run_dir.is_dir():
-        raise RunError(f"There is no run called {run_id}.")
-    (run_dir / "cancel").touch()
+    """A waiting run leaves the queue. A training one is asked to stop at its next batch; if it does not
+    within `grace` seconds, its worker is stopped (by the dispatcher, which holds it)."""
+    run = get_run(run_id, root)
+    if run.status == "queued":
+        with locked(config.queue_dir()):  # the lock `queue.take` holds: either it is taken, or it is cancelled
+            if (run.dir / WAITING).exists():
+                (run.dir / WAITING).unlink()
+                EventLog(run.dir).emit(events.Cancelled())
+                return load_run(run.dir)
+        run = load_run(run.dir)
+    if run.status != "running":
+        return run
+    (run.dir / CANCEL).touch()
     deadline = time.time() + grace
-    while time.time() < deadline and _alive(run_dir):
+    while time.time() < deadline and get_run(run_id, root).status == "running":
         time.sleep(0.2)
-    if _alive(run_dir):
-        record = json.loads((run_dir / "process.json").read_text())
-        try:
-            os.killpg(record["pid"], signal.SIGKILL)
-        except OSError:
-            pass
-    run = load_run(run_dir)
-    if run.status == "interrupted":  # we had to kill it: record why it ended
-        EventLog(run_dir).emit(events.Cancelled())
-        run = load_run(run_dir)
+    if get_run(run_id, root).status == "running":
+        (run.dir / KILL).touch()
+        deadline = time.time() + HEARTBEAT_TIMEOUT + 5
+        while time.time() < deadline and get_run(run_id, root).status == "running":
+            time.sleep(0.2)
+    run = load_run(run.dir)
+    if run.status == "interrupted":  # its worker was stopped: record why it ended
+        EventLog(run.dir).emit(events.Cancelled())
+        run = load_run(run.dir)
     return run
 
 
 def cancel_requested(run_dir: Path):
     """A cheap check for the training callback, looked at no more than every 0.3 s."""
-    flag = Path(run_dir) / "cancel"
+    flag = Path(run_dir) / CANCEL
     state = {"at": 0.0, "value": False}
 
     def check() -> bool:

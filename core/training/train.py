@@ -1,7 +1,7 @@
 """Train a preset on a dataset, evaluate it on the test split, and save it into the registry.
 
-`train()` is the one training function: the command line calls it, and the dashboard runs that command
-line in a background process (`core.training.runs`). The fit itself is `scratch.fit` or `transfer.fit`;
+`train()` is the one training function: the command line calls it, and so do the warm workers that train
+the dashboard's queued runs (`core.training.workers`). The fit itself is `scratch.fit` or `transfer.fit`;
 both return a `recipe.FitResult`.
 """
 from __future__ import annotations
@@ -24,14 +24,17 @@ from core.training.config import TrainConfig, command_for, model_stem
 from core.training.events import Cancelled, Done, Status
 from core.training.pictures import with_scans
 
+NOT_HYPERPARAMETERS = ("command", "name", "replace", "workspace")  # what a run is called and where, not how
+
 
 def train(cfg: TrainConfig, emit: recipe.Emit | None = None, should_stop: Callable[[], bool] | None = None,
-          run_id: str | None = None):
+          run_id: str | None = None, load: Callable = specs.load):
     """Train, evaluate on the test split, save. Returns the saved ModelInfo, or None when cancelled.
 
     `cfg` comes from `TrainConfig.ready()`: checked once, before any data is loaded. `run_id`, the
     background run doing this, is recorded in the model's meta: a run that dies after the save is
-    still known to have made the model (`runs.load_run`)."""
+    still known to have made the model (`runs.load_run`). `load` is `specs.load`, or a warm worker's
+    version of it that keeps MNIST in memory."""
     if not cfg.is_ready:
         raise ValueError("train() takes the config TrainConfig.ready() returns, checked and complete.")
     emit = emit or (lambda event: None)
@@ -46,7 +49,7 @@ def train(cfg: TrainConfig, emit: recipe.Emit | None = None, should_stop: Callab
         started = time.time()
         what = catalog.describe_spec(cfg.dataset)
         emit(Status(f"Loading {what}"))
-        data = specs.load(where.locate(cfg.dataset), val_fraction=cfg.val_fraction)
+        data = load(where.locate(cfg.dataset), val_fraction=cfg.val_fraction)
         if data.kind != preset.kind:
             raise StudioError(f"The preset {cfg.preset} is for {preset.kind}, but {what} holds {data.kind}; pick a "
                               f"{data.kind} preset.")
@@ -85,7 +88,7 @@ def describe(cfg: TrainConfig, preset, data, result: recipe.FitResult, report: d
         "preset": cfg.preset,
         "backbone": preset.backbone,
         "crop": preset.crop,
-        "hyperparameters": {k: v for k, v in asdict(cfg).items() if k not in ("command", "name", "replace", "workspace")}
+        "hyperparameters": {k: v for k, v in asdict(cfg).items() if k not in NOT_HYPERPARAMETERS}
         | {"dataset": dataset},
         "precision": "float32" if preset.backbone else recipe.resolve_precision(cfg.precision),
         "metrics": {"test_accuracy": report["accuracy"], "test_loss": report["loss"],

@@ -9,6 +9,7 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from core.workspace import DEFAULT, Workspace
 from tests.support import ROOT, SEVEN, badfiles, build_photo_folder, canvas_rgba
 
 PAGES = ["pages/overview.py", "pages/eda.py", "pages/train.py", "pages/evaluate.py", "pages/predict.py"]
@@ -36,8 +37,11 @@ def served_like_a_real_server(monkeypatch):
     monkeypatch.setattr(PagesManager, "__init__", init)
 
 
-def open_page(page: str) -> AppTest:
+def open_page(page: str, where: Workspace = DEFAULT) -> AppTest:
+    """A new session on `page`, as a browser whose cookie names the workspace `where` (AppTest sends no
+    cookies): the default one, which the fixtures fill, unless a test says otherwise."""
     app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)
+    app.session_state["workspace"] = where
     app.run()
     if page != "pages/overview.py":
         app.switch_page(page)
