@@ -89,6 +89,9 @@ class Worker:
     def memory_mb(self) -> float:
         return memory_mb()
 
+    def pid(self) -> int:
+        return os.getpid()
+
 
 def connect() -> None:
     """Join `STUDIO_RAY_ADDRESS`, or start a local Ray on 127.0.0.1 (once per process)."""
