@@ -3,7 +3,7 @@ import streamlit as st
 
 from core.runtime import return_large_blocks_promptly
 from core.training import dispatcher
-from ui import resources, run_page, sidebar
+from ui import resources, run_page, sidebar, teacher
 
 return_large_blocks_promptly()  # a server that took large uploads gives the memory back (once per process)
 resources.registry_recovered()  # an interrupted replace is undone once, before any page lists the models
@@ -17,6 +17,8 @@ PAGES = [
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
     st.Page("pages/predict.py", title="Predict", icon=":material/draw:"),
 ]
+if teacher.configured():
+    PAGES.append(st.Page("pages/classroom.py", title="Classroom", icon=":material/groups:"))
 
 navigation = st.navigation(PAGES)
 sidebar.render()

@@ -93,3 +93,22 @@ if infos:
                     st.error(str(exc))
 else:
     st.info("The registry is empty. The Train page makes a model in a minute.")
+
+st.subheader("Your workspace")
+with st.container(border=True):
+    if workspace.signed_in():
+        st.markdown(f"Signed in as **{st.user.get('name') or st.user.get('email')}**: your runs, models and "
+                    "datasets follow you to any browser. Nobody else sees them.")
+        st.button("Sign out", on_click=st.logout, icon=":material/logout:")
+    else:
+        st.markdown("Your runs, models and datasets are kept in a workspace of your own, which this browser "
+                    "remembers. Nobody else sees them; the shipped models and datasets are shared by all.")
+        if workspace.login_configured():
+            st.button("Sign in, to keep your workspace on any browser", on_click=st.login, icon=":material/login:")
+        if st.toggle("Show a link to this workspace", key="show_workspace_link",
+                     help="To open it on another computer or browser of yours."):
+            st.code(workspace.link(st.context.url or ""), language=None)
+            st.warning("Whoever opens this link works in your workspace, with your models: keep it to yourself.",
+                       icon=":material/key:")
+    st.caption(f"On the command line: `python -m core models --workspace {where.name}`" if where.name else
+               "This is the single-user workspace of the command line (models/ and data/).")

@@ -7,6 +7,7 @@ A visitor who asks for a link to their workspace gets one; opening it adopts tha
 """
 import json
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
@@ -17,6 +18,13 @@ COOKIE = "studio_workspace"
 BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")  # what workspace.new() makes; a cookie holding anything else is ignored
 LINK_PARAM = "workspace"
 YEAR = 365 * 24 * 3600
+
+
+def login_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:  # no secrets.toml at all
+        return False
 
 
 def signed_in() -> bool:
@@ -58,6 +66,7 @@ def _keep_in_cookie(name: str) -> None:
     st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", unsafe_allow_javascript=True)
 
 
-def link(base_url: str) -> str:
+def link(page_url: str) -> str:
     """The address that opens this browser's workspace in another browser."""
-    return f"{base_url.rstrip('/')}/?{LINK_PARAM}={current().name}"
+    address = urlsplit(page_url)
+    return urlunsplit((address.scheme, address.netloc, "/", f"{LINK_PARAM}={current().name}", ""))

@@ -91,6 +91,7 @@ class Dispatcher:
                 return
             self._connect()
         self._collect()
+        self._beat()
         self._kill_requested()
         queue.drop_stale()
         while True:
@@ -136,6 +137,7 @@ class Dispatcher:
         put a fresh one in its place."""
         run_dir = slot.run_dir
         queue.record_duration(time.time() - slot.started)
+        (run_dir / runs.HEARTBEAT).unlink(missing_ok=True)
         if not marked and runs.load_run(run_dir).ended is None:
             log = runs.EventLog(run_dir)
             log.emit(events.Cancelled() if (run_dir / runs.KILL).exists() else events.Failed(DIED))
@@ -143,6 +145,12 @@ class Dispatcher:
         if died:
             ray.kill(slot.worker, no_restart=True)
             self.slots[self.slots.index(slot)] = self._new_slot()
+
+    def _beat(self) -> None:
+        """Each run a worker holds is "running" while this beats (`runs._alive`)."""
+        for slot in self.slots:
+            if slot.run_dir is not None:
+                (slot.run_dir / runs.HEARTBEAT).touch()
 
     def _kill_requested(self) -> None:
         for slot in self.slots:

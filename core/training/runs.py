@@ -1,16 +1,16 @@
 """Training runs as folders on disk, with a progress event log the dashboard polls.
 
 A run is a folder `runs/<id>/` in its workspace, holding `config.json`, `waiting` while it is in the
-queue (`core.training.queue`), `heartbeat` while a worker trains it (`core.training.workers`), and
-`events.jsonl` (one JSON event a line). Everything about a run is read from its folder, so it survives
-page switches, reloads and server restarts, and Keras never runs in Streamlit's script thread.
+queue (`core.training.queue`), `heartbeat` while a worker holds it (`core.training.dispatcher` beats it)
+and `events.jsonl` (one JSON event a line, written by the worker, `core.training.workers`). Everything
+about a run is read from its folder, so it survives page switches, reloads and server restarts, and
+Keras never runs in Streamlit's script thread.
 """
 from __future__ import annotations
 
 import fcntl
 import json
 import shutil
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -142,28 +142,9 @@ def _mtime(path: Path) -> float:
 
 
 def _alive(run_dir: Path) -> bool:
-    """Whether a worker trains this run now: it touches the heartbeat every second or so, on any machine."""
+    """Whether a worker holds this run now: the dispatcher that gave it one touches the heartbeat several
+    times a second until the run ends, so a dead server or a lost worker shows within seconds."""
     return time.time() - _mtime(Path(run_dir) / HEARTBEAT) < HEARTBEAT_TIMEOUT
-
-
-@contextmanager
-def heartbeat(run_dir: Path, every: float = 1.0):
-    """Held by the worker while it trains a run: the run is "running" exactly as long as this beats."""
-    path, stop = Path(run_dir) / HEARTBEAT, threading.Event()
-
-    def beat():
-        while not stop.is_set():
-            path.touch()
-            stop.wait(every)
-
-    thread = threading.Thread(target=beat, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-        path.unlink(missing_ok=True)
 
 
 def workspace_of(run: Run) -> workspace.Workspace:

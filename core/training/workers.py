@@ -67,8 +67,7 @@ class Worker:
         os.environ.update(locations)  # one run at a time here, so the process's locations are this run's
         run_dir = Path(run_dir)
         log = runs.EventLog(run_dir)
-        with runs.heartbeat(run_dir):
-            outcome = self._train(TrainConfig(**cfg), run_dir, log)
+        outcome = self._train(TrainConfig(**cfg), run_dir, log)
         return {"outcome": outcome, "host": self.host, "memory_mb": memory_mb()}
 
     def _train(self, cfg: TrainConfig, run_dir: Path, log: runs.EventLog) -> str:
