@@ -112,7 +112,7 @@ if started:
                           name=name_from(name) if name.strip() else None, replace=replace)
         run = queue.submit(cfg, where)
         st.session_state["watch_run"] = run.id
-        st.toast(f"Queued: {preset_name} on {catalog.describe_spec(spec)}", icon="🚀")
+        st.toast(f"Queued: {preset_name} on {catalog.describe_spec(spec)}", icon=":material/schedule:")
     except StudioError as exc:
         st.error(str(exc))
 

@@ -30,7 +30,8 @@ def server_env(tmp_path_factory, tiny_mnist_dir, trained_digit_model):
     root = tmp_path_factory.mktemp("browser-studio")
     shutil.copytree(trained_digit_model / "tiny", root / "models" / "mnist")
     return {"STUDIO_MODELS_DIR": str(root / "models"), "STUDIO_DATA_DIR": str(root / "data"),
-            "STUDIO_RUNS_DIR": str(root / "runs"), "MNIST_DIR": str(tiny_mnist_dir)}
+            "STUDIO_RUNS_DIR": str(root / "runs"), "STUDIO_WORKSPACES_DIR": str(root / "workspaces"),
+            "STUDIO_QUEUE_DIR": str(root / "queue"), "MNIST_DIR": str(tiny_mnist_dir)}
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +120,7 @@ def set_sample_limit(page, value: str) -> None:
 
 
 def test_one_session_trains_while_another_predicts(server, browser):
-    trainer = browser.new_page(viewport={"width": 1400, "height": 1400})
+    trainer = browser.new_context(viewport={"width": 1400, "height": 1400}).new_page()
     trainer.goto(f"{server}/train")
     wait_until_idle(trainer)
     set_sample_limit(trainer, "600")
@@ -143,7 +144,8 @@ def test_one_session_trains_while_another_predicts(server, browser):
     assert exceptions_on(browsing) == 0 and "Label distribution" in browsing.inner_text("body")
     browsing.close()
 
-    predictor = browser.new_page(viewport={"width": 1400, "height": 1100})
+    predictor = trainer.context.new_page()  # the same browser, so the same workspace
+    predictor.set_viewport_size({"width": 1400, "height": 1100})
     predictor.goto(f"{server}/predict")
     wait_until_idle(predictor)
     started = time.perf_counter()
@@ -172,8 +174,7 @@ def test_one_session_trains_while_another_predicts(server, browser):
     trainer.get_by_role("button", name="Cancel run").click()
     trainer.wait_for_selector("text=Cancelled: no model was saved.", timeout=120000)
     assert exceptions_on(trainer) == 0
-    trainer.close()
-    predictor.close()
+    trainer.context.close()
 
 
 def test_build_a_dataset_in_the_browser_train_it_through_a_reload_and_predict(server, browser, tmp_path):
@@ -194,7 +195,7 @@ def test_build_a_dataset_in_the_browser_train_it_through_a_reload_and_predict(se
     page.get_by_text("Build a dataset of your own classes", exact=False).click()
     page.get_by_label("Name of the new dataset").fill("shapes")
     page.get_by_role("button", name="Create").click()
-    page.wait_for_selector("text=Saved in the data folder as custom/shapes", timeout=60000)
+    page.wait_for_selector("text=Saved in your workspace as custom/shapes", timeout=60000)
     for name in ("disc", "square"):
         page.get_by_label("New class").fill(name)
         page.get_by_role("button", name="Add class").click()
@@ -232,3 +233,34 @@ def test_build_a_dataset_in_the_browser_train_it_through_a_reload_and_predict(se
     assert re.search(r"\bdisc\b · \d+%", page.inner_text('[data-testid="stMain"]')), page.inner_text("body")
     assert exceptions_on(page) == 0
     page.close()
+
+
+def test_two_browsers_are_two_workspaces_that_train_at_once_and_never_meet(server, browser):
+    pages = {}
+    for name in ("first-model", "second-model"):
+        page = browser.new_context(viewport={"width": 1400, "height": 1400}).new_page()  # a browser of its own
+        page.goto(f"{server}/train")
+        wait_until_idle(page)
+        set_sample_limit(page, "300")
+        page.get_by_role("slider").first.focus()
+        page.keyboard.press("Home")  # 1 epoch
+        page.locator('input[aria-label="Model name (optional)"]').fill(name)
+        pages[name] = page
+    for page in pages.values():  # both at once: both are queued, neither is refused
+        page.get_by_role("button", name="Start training").click()
+    for name, page in pages.items():
+        page.wait_for_selector(f"text=Finished: model {name} saved", timeout=300000)
+        assert exceptions_on(page) == 0
+    for name, page in pages.items():
+        other = next(n for n in pages if n != name)
+        page.reload()  # the cookie keeps the workspace
+        page.wait_for_selector(f"text=Finished: model {name} saved", timeout=120000)
+        wait_until_idle(page)
+        assert page.get_by_test_id("stDataFrame").count() == 1 and other not in page.inner_text("body")
+        page.goto(f"{server}/evaluate?model={other}")  # a deep link to the other's model reaches nothing
+        wait_until_idle(page)
+        assert other not in page.inner_text("body") and exceptions_on(page) == 0
+        page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").nth(1).click()
+        offered = [page.get_by_role("option").nth(i).inner_text() for i in range(page.get_by_role("option").count())]
+        assert any(name in o for o in offered) and not any(other in o for o in offered), offered
+        page.context.close()
