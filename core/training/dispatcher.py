@@ -44,7 +44,7 @@ class Dispatcher:
         self.slots: list[Slot] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.hosts: list[str] = []  # where each run trained, in order (the cluster test reads it)
+        self.nodes: list[str] = []  # the Ray node each run trained on, in order (the cluster test reads it)
         self.connected = False
 
     def start(self) -> Dispatcher:
@@ -127,7 +127,7 @@ class Dispatcher:
             except ray.exceptions.RayError:  # the worker process died mid-run
                 self._end(slot, died=True)
                 continue
-            self.hosts.append(result["host"])
+            self.nodes.append(result["node"])
             slot.runs += 1
             self._end(slot, died=result["memory_mb"] > RECYCLE_ABOVE_MB or slot.runs >= RECYCLE_AFTER_RUNS,
                       marked=True)

@@ -48,7 +48,7 @@ class Worker:
         if threads:  # workers side by side on one machine share its cores
             tf.config.threading.set_intra_op_parallelism_threads(threads)
             tf.config.threading.set_inter_op_parallelism_threads(1)
-        self.host = os.uname().nodename
+        self.node = f"{os.uname().nodename}/{ray.get_runtime_context().get_node_id()[:8]}"
 
     def warm(self, locations: dict[str, str]) -> str:
         """Load what most runs need, before the first one asks: MNIST and the backbone's weights."""
@@ -60,7 +60,7 @@ class Worker:
             lite0.converted_weights()
         except StudioError:
             pass  # not on this node: a run that needs it says so itself
-        return self.host
+        return self.node
 
     def train(self, run_dir: str, cfg: dict, locations: dict[str, str]) -> dict:
         """Train one run; always ends its event log with done, failed or cancelled. Returns how it went."""
@@ -68,7 +68,7 @@ class Worker:
         run_dir = Path(run_dir)
         log = runs.EventLog(run_dir)
         outcome = self._train(TrainConfig(**cfg), run_dir, log)
-        return {"outcome": outcome, "host": self.host, "memory_mb": memory_mb()}
+        return {"outcome": outcome, "node": self.node, "memory_mb": memory_mb()}
 
     def _train(self, cfg: TrainConfig, run_dir: Path, log: runs.EventLog) -> str:
         from core.training.train import train  # loads TensorFlow
