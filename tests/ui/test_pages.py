@@ -388,3 +388,39 @@ def test_a_model_deleted_by_another_session_is_said_not_swapped_in_silence(studi
     no_problems(app)
     assert app.session_state["model"] == "mnist"
     assert any("The model tiny is no longer here" in w.value for w in app.sidebar.warning)
+
+
+def test_the_teacher_sees_every_workspace_only_after_the_password(studio):
+    from core.training import events, runs
+    from core.training.config import TrainConfig
+
+    for name in ("alice", "bob"):
+        run_dir = runs.new_run_dir(Workspace(name).runs, TrainConfig(preset="mnist-seed").ready())
+        runs.EventLog(run_dir).emit(events.Failed("no digits today"))
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)
+    app.secrets["studio"] = {"teacher_password": "s3cret"}
+    app.session_state["workspace"] = Workspace("carol")
+    app.run()
+    app.switch_page("pages/classroom.py")
+    app.run()
+    no_problems(app)
+    assert not app.dataframe  # nothing shown before the password
+    by_label(app.text_input, "Teacher password").set_value("guess")
+    app.button[0].click()
+    app.run()
+    assert "not the teacher password" in app.error[0].value and not app.dataframe
+    by_label(app.text_input, "Teacher password").set_value("s3cret")
+    app.button[0].click()
+    app.run()
+    no_problems(app)
+    roster = app.dataframe[0].value
+    assert sorted(roster["workspace"]) == ["alice", "bob"] and roster["failed"].tolist() == [1, 1]
+    assert not [b for b in app.button if "Delete" in b.label or "Cancel" in b.label]  # read only
+
+
+def test_overview_says_whose_workspace_this_is_and_gives_a_link_only_when_asked(studio):
+    app = open_page("pages/overview.py", Workspace("0123456789abcdef0123456789abcdef"))
+    no_problems(app)
+    assert not app.code
+    app.toggle(key="show_workspace_link").set_value(True).run()
+    assert app.code[0].value.endswith("/?workspace=0123456789abcdef0123456789abcdef")
