@@ -57,7 +57,7 @@ def _from_link() -> Workspace | None:
 
 def _from_cookie() -> Workspace | None:
     name = st.context.cookies.get(COOKIE, "")
-    return Workspace(name) if BROWSER_ID.match(name) else None
+    return Workspace(name) if isinstance(name, str) and BROWSER_ID.match(name) else None
 
 
 def _keep_in_cookie(name: str) -> None:

@@ -5,7 +5,6 @@ studio then uses the project's own data and models instead of the tiny test ones
 """
 import os
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -31,7 +30,8 @@ def server_env(tmp_path_factory, tiny_mnist_dir, trained_digit_model):
     shutil.copytree(trained_digit_model / "tiny", root / "models" / "mnist")
     return {"STUDIO_MODELS_DIR": str(root / "models"), "STUDIO_DATA_DIR": str(root / "data"),
             "STUDIO_RUNS_DIR": str(root / "runs"), "STUDIO_WORKSPACES_DIR": str(root / "workspaces"),
-            "STUDIO_QUEUE_DIR": str(root / "queue"), "MNIST_DIR": str(tiny_mnist_dir)}
+            "STUDIO_QUEUE_DIR": str(root / "queue"), "MNIST_DIR": str(tiny_mnist_dir),
+            "STUDIO_WARM_WORKERS": "1"}  # warm while the first tests run, as a real server would be
 
 
 @pytest.fixture(scope="module")
@@ -119,64 +119,6 @@ def set_sample_limit(page, value: str) -> None:
     field.fill(value)
 
 
-def test_one_session_trains_while_another_predicts(server, browser):
-    trainer = browser.new_context(viewport={"width": 1400, "height": 1400}).new_page()
-    trainer.goto(f"{server}/train")
-    wait_until_idle(trainer)
-    set_sample_limit(trainer, "600")
-    # 50 epochs: on the tiny set one takes 0.3 s, and the run must last long enough to be seen running.
-    epochs = trainer.get_by_role("slider").first
-    epochs.focus()
-    epochs.press("End")
-    assert trainer.get_by_test_id("stSliderThumbValue").first.inner_text() == "50"
-    trainer.get_by_role("button", name="Start training").click()
-    trainer.wait_for_selector("text=/Epoch \\d+\\/\\d+ · batch/", timeout=120000)
-
-    # The run survives a switch to another page and back.
-    trainer.get_by_test_id("stSidebarNav").get_by_text("Explore data", exact=True).click()
-    wait_until_idle(trainer)
-    trainer.get_by_test_id("stSidebarNav").get_by_text("Train", exact=True).click()
-    trainer.wait_for_selector("text=/Run \\d{8}-\\d{6}/", timeout=60000)
-
-    browsing = browser.new_page(viewport={"width": 1400, "height": 1000})  # a third session explores data
-    browsing.goto(f"{server}/eda")
-    wait_until_idle(browsing)
-    assert exceptions_on(browsing) == 0 and "Label distribution" in browsing.inner_text("body")
-    browsing.close()
-
-    predictor = trainer.context.new_page()  # the same browser, so the same workspace
-    predictor.set_viewport_size({"width": 1400, "height": 1100})
-    predictor.goto(f"{server}/predict")
-    wait_until_idle(predictor)
-    started = time.perf_counter()
-    draw_strokes(predictor, [[(80, 60), (200, 60), (120, 230)]])
-    predictor.wait_for_selector("text=What the model sees (28×28)", timeout=60000)
-    assert time.perf_counter() - started < 30  # stays responsive while the other session trains
-    assert exceptions_on(predictor) == 0
-
-    trainer.wait_for_selector("text=Finished", timeout=300000)
-    model_name = re.search(r"model (\S+) saved", trainer.inner_text("body")).group(1)
-    assert exceptions_on(trainer) == 0
-
-    # The new model is in the sidebar at once, on every page.
-    predictor.get_by_test_id("stSidebarNav").get_by_text("Evaluate", exact=True).click()
-    wait_until_idle(predictor)
-    predictor.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").nth(1).click()
-    assert predictor.get_by_role("option", name=re.compile(re.escape(model_name))).count() == 1
-    predictor.keyboard.press("Escape")
-
-    # A second run can be cancelled; it saves nothing.
-    set_sample_limit(trainer, "0")
-    trainer.get_by_role("slider").first.focus()
-    trainer.keyboard.press("End")  # 50 epochs: long enough to cancel
-    trainer.get_by_role("button", name="Start training").click()
-    trainer.wait_for_selector("text=/Epoch \\d+\\/50 · batch/", timeout=120000)
-    trainer.get_by_role("button", name="Cancel run").click()
-    trainer.wait_for_selector("text=Cancelled: no model was saved.", timeout=120000)
-    assert exceptions_on(trainer) == 0
-    trainer.context.close()
-
-
 def test_build_a_dataset_in_the_browser_train_it_through_a_reload_and_predict(server, browser, tmp_path):
     from tests.support import make_photo
 
@@ -236,21 +178,42 @@ def test_build_a_dataset_in_the_browser_train_it_through_a_reload_and_predict(se
 
 
 def test_two_browsers_are_two_workspaces_that_train_at_once_and_never_meet(server, browser):
+    """Two people start runs at the same moment: both are queued and both finish. Meanwhile the first one
+    switches pages and a second tab of theirs predicts; neither person ever sees the other's run or model,
+    and a reload keeps each one's own workspace."""
     pages = {}
     for name in ("first-model", "second-model"):
         page = browser.new_context(viewport={"width": 1400, "height": 1400}).new_page()  # a browser of its own
         page.goto(f"{server}/train")
         wait_until_idle(page)
         set_sample_limit(page, "300")
-        page.get_by_role("slider").first.focus()
-        page.keyboard.press("Home")  # 1 epoch
+        epochs = page.get_by_role("slider").first
+        epochs.focus()
+        epochs.press("Home")  # 1 epoch
         page.locator('input[aria-label="Model name (optional)"]').fill(name)
         pages[name] = page
     for page in pages.values():  # both at once: both are queued, neither is refused
         page.get_by_role("button", name="Start training").click()
+    first = pages["first-model"]
+    first.wait_for_selector("text=/Waiting: |Starting up|Epoch \\d+/", timeout=60000)
+    first.get_by_test_id("stSidebarNav").get_by_text("Explore data", exact=True).click()  # the run goes on
+    first.wait_for_selector("text=Label distribution", timeout=60000)
+    first.get_by_test_id("stSidebarNav").get_by_text("Train", exact=True).click()
+
+    second_tab = first.context.new_page()  # the same browser, so the same workspace
+    second_tab.set_viewport_size({"width": 1400, "height": 1100})
+    second_tab.goto(f"{server}/predict")
+    wait_until_idle(second_tab)
+    draw_strokes(second_tab, [[(80, 60), (200, 60), (120, 230)]])
+    second_tab.wait_for_selector("text=What the model sees (28×28)", timeout=60000)
+    assert exceptions_on(second_tab) == 0
+
     for name, page in pages.items():
         page.wait_for_selector(f"text=Finished: model {name} saved", timeout=300000)
         assert exceptions_on(page) == 0
+    second_tab.get_by_test_id("stSidebarNav").get_by_text("Evaluate", exact=True).click()  # offered at once
+    wait_until_idle(second_tab)
+    assert any(o.startswith("first-model") for o in sidebar_models(second_tab))
     for name, page in pages.items():
         other = next(n for n in pages if n != name)
         page.reload()  # the cookie keeps the workspace
@@ -260,7 +223,15 @@ def test_two_browsers_are_two_workspaces_that_train_at_once_and_never_meet(serve
         page.goto(f"{server}/evaluate?model={other}")  # a deep link to the other's model reaches nothing
         wait_until_idle(page)
         assert other not in page.inner_text("body") and exceptions_on(page) == 0
-        page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").nth(1).click()
-        offered = [page.get_by_role("option").nth(i).inner_text() for i in range(page.get_by_role("option").count())]
+        offered = sidebar_models(page)
         assert any(name in o for o in offered) and not any(other in o for o in offered), offered
         page.context.close()
+
+
+def sidebar_models(page) -> list[str]:
+    """The models the sidebar offers (its dropdown opened, read, and closed)."""
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").nth(1).click()
+    options = page.get_by_role("option")
+    offered = [options.nth(i).inner_text() for i in range(options.count())]
+    page.keyboard.press("Escape")
+    return offered

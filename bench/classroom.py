@@ -1,0 +1,241 @@
+"""A class of N visitors on one real studio server (127.0.0.1), over Streamlit's own protocol.
+
+Each visitor is a light client (`bench.streamlit_client`) with a workspace of its own. It opens Predict,
+uploads 3 handwritten digits one after another (real MNIST test digits, scanned-looking 280×280 PNGs),
+switches to the cat/dog model and uploads 2 camera-sized JPEGs (1600×1200). TRAINERS of them first submit
+a small run on the Train page (1 epoch, 2,000 MNIST samples). Before the class comes in, the same 1-epoch
+MNIST run goes through the queue on a warm worker, and as whole processes: the studio's cold
+`python -m core train` and the seeds' plain Keras script.
+
+Reported: input-to-answer p50/p99 (upload start to the rerun that shows the answer), the server's resident
+memory at its peak and after the visitors left (plus the workers'), each queued run's wait and training
+time and where its model was saved. Every loop is bounded in count and time.
+Usage: python -m bench.classroom [VISITORS] [TRAINERS]   (default 30 and 10)
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from bench._mnist import mnist_folder, read_idx
+from bench.streamlit_client import Visitor
+from core import workspace
+from core.model import registry
+from core.training import runs
+from tests.support.browser import ROOT, rss_mb, streamlit_server
+
+DIGITS, PHOTOS = 3, 2
+SMALL_RUN = {"Epochs": 1, "Use at most this many training samples": 2000}
+RUN_TIMEOUT = 900
+
+
+def scanned_digit(image: np.ndarray) -> bytes:
+    """An MNIST test digit as a scan: dark ink on light paper, 280×280, a little grain."""
+    rng = np.random.default_rng(int(image.sum()))
+    big = np.asarray(Image.fromarray(255 - image).resize((280, 280), Image.Resampling.BICUBIC), np.float32)
+    paper = np.clip(big * 0.85 + 30 + rng.normal(0, 6, big.shape), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(paper).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def camera_photo(seed: int) -> bytes:
+    """A 1600×1200 JPEG as heavy to decode as a phone photo: colour fields and sensor grain."""
+    rng = np.random.default_rng(seed)
+    coarse = Image.fromarray(rng.integers(0, 256, (9, 12, 3), dtype=np.uint8)).resize((1600, 1200),
+                                                                                        Image.Resampling.BICUBIC)
+    grain = Image.fromarray(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)).resize((1600, 1200))
+    buffer = io.BytesIO()
+    Image.blend(coarse, grain, 0.1).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+class Sampler:
+    """The resident memory of the server, and of everything it started (the Ray workers), every 0.2 s."""
+
+    def __init__(self, pid: int):
+        self.pid, self.server, self.total, self._stop = pid, [], [], threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.wait(0.2):
+            self.server.append(rss_mb(self.pid))
+            self.total.append(sum(rss_mb(pid) for pid in [self.pid, *descendants(self.pid)]))
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
+def descendants(pid: int) -> list[int]:
+    found = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout.split()
+    children = [int(p) for p in found]
+    return children + [grandchild for child in children for grandchild in descendants(child)]
+
+
+async def submit_run(visitor: Visitor) -> None:
+    """The Train page's form, as a person fills it: 1 epoch, 2,000 samples, Start training."""
+    screen = await visitor.run("train")
+    visitor.set(screen.find("Epochs"), double_array_value=[SMALL_RUN["Epochs"]])
+    visitor.set(screen.find("Use at most"), int_value=SMALL_RUN["Use at most this many training samples"])
+    visitor.press(screen.find("Start training"))
+    await visitor.run("train")
+    visitor.release_triggers()
+
+
+ANSWER = re.compile(r"\d+%|not sure|neither|no digit|not a digit|doesn't look", re.IGNORECASE)
+
+
+async def answer_time(visitor: Visitor, uploader, name: str, data: bytes) -> float:
+    """Upload start to the end of the rerun that shows the answer (a label with its share, or a refusal)."""
+    started = time.perf_counter()
+    await visitor.upload(uploader, [(name, data)])
+    screen = await visitor.run("predict")
+    if not ANSWER.search(screen.text):
+        raise AssertionError(f"no answer for {name}")
+    return time.perf_counter() - started
+
+
+async def one_visitor(url: str, trains: bool, digits, photos, record: dict) -> None:
+    visitor = Visitor(url, workspace.new().name)
+    record["workspace"] = visitor.workspace
+    await visitor.connect()
+    try:
+        if trains:
+            await submit_run(visitor)
+        screen = await visitor.run("predict")
+        uploader = screen.find("Images")
+        for i, digit in enumerate(digits):
+            record.setdefault("answers", []).append(await answer_time(visitor, uploader, f"digit{i}.png", digit))
+        model = screen.find("Model")
+        visitor.set(model, string_value=next(o for o in model.options if o.startswith("catsdogs")))
+        visitor.states.pop(uploader.id, None)
+        screen = await visitor.run("predict")
+        uploader = screen.find("Images")
+        for i, photo in enumerate(photos):
+            record["answers"].append(await answer_time(visitor, uploader, f"photo{i}.jpg", photo))
+        record["answered"] = True
+    finally:
+        await visitor.close()
+
+
+def queued_run_seconds(url: str) -> dict:
+    """The 1-epoch MNIST run (all 54,000 samples) through the queue on a warm worker, submit to saved model."""
+
+    async def go():
+        visitor = Visitor(url, workspace.new().name)
+        await visitor.connect()
+        screen = await visitor.run("train")
+        visitor.set(screen.find("Epochs"), double_array_value=[1])
+        visitor.press(screen.find("Start training"))
+        started = time.perf_counter()
+        await visitor.run("train")
+        await visitor.close()
+        return visitor.workspace, started
+
+    name, started = asyncio.run(go())
+    run = wait_for_runs([workspace.named(name)])[0]
+    return {"seconds": time.perf_counter() - started, "status": run.status,
+            "accuracy": run.result.test_accuracy if run.result else None}
+
+
+def wait_for_runs(places: list[workspace.Workspace], count: int = 1) -> list[runs.Run]:
+    deadline = time.time() + RUN_TIMEOUT
+    while time.time() < deadline:
+        found = [r for where in places for r in runs.list_runs(where.runs)]
+        if len(found) >= count and all(r.status not in runs.ACTIVE for r in found):
+            return found
+        time.sleep(0.5)
+    return [r for where in places for r in runs.list_runs(where.runs)]
+
+
+def whole_process(command: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=RUN_TIMEOUT)
+    return time.perf_counter() - started
+
+
+async def the_class(url: str, visitors: int, trainers: int, digits, photos) -> list[dict]:
+    records = [{} for _ in range(visitors)]
+    tasks = [one_visitor(url, i < trainers, digits[i], photos[i], records[i]) for i in range(visitors)]
+    outcomes = await asyncio.gather(*(asyncio.wait_for(t, RUN_TIMEOUT) for t in tasks), return_exceptions=True)
+    for record, outcome in zip(records, outcomes):
+        if isinstance(outcome, BaseException):
+            record["error"] = f"{type(outcome).__name__}: {outcome}"[:200]
+    return records
+
+
+def main() -> int:
+    visitors = int(sys.argv[1]) if len(sys.argv) > 1 else 30
+    trainers = min(visitors, int(sys.argv[2]) if len(sys.argv) > 2 else 10)
+    folder = Path(tempfile.mkdtemp(prefix="bench-classroom-"))
+    env = {"STUDIO_WORKSPACES_DIR": str(folder / "workspaces"), "STUDIO_QUEUE_DIR": str(folder / "queue"),
+           "STUDIO_RUNS_DIR": str(folder / "runs"), "STUDIO_DATA_DIR": str(folder / "data"),
+           "MNIST_DIR": str(mnist_folder())}
+    os.environ.update(env)  # this process reads the runs and models the server writes
+    test_images = read_idx("t10k-images-idx3-ubyte")
+    digits = [[scanned_digit(test_images[v * DIGITS + i]) for i in range(DIGITS)] for v in range(visitors)]
+    photos = [[camera_photo(v * PHOTOS + i) for i in range(PHOTOS)] for v in range(visitors)]
+
+    cold = {"studio, cold process": whole_process(
+        [sys.executable, "-m", "core", "train", "--dataset", "mnist", "--preset", "mnist-seed", "--epochs", "1"],
+        {**os.environ, **env}),
+        "seeds' plain Keras script": whole_process([sys.executable, "-m", "bench.plain_keras_mnist", "1"],
+                                                   {**os.environ, **env})}
+    with streamlit_server(env, timeout=180) as (url, process, _):
+        time.sleep(30)  # the dispatcher's warm workers import TensorFlow and load MNIST
+        start_memory = rss_mb(process.pid)
+        warm = queued_run_seconds(url)
+        sampler = Sampler(process.pid)
+        started = time.perf_counter()
+        records = asyncio.run(the_class(url, visitors, trainers, digits, photos))
+        class_seconds = time.perf_counter() - started
+        trained = wait_for_runs([workspace.named(r["workspace"]) for r in records[:trainers] if "workspace" in r],
+                                trainers)
+        time.sleep(75)  # Streamlit frees a closed session's state a minute after it left (our config)
+        after = rss_mb(process.pid)
+        sampler.stop()
+    answers = sorted(a for r in records for a in r.get("answers", []))
+    report = {
+        "visitors": visitors, "trainers": trainers, "class_seconds": round(class_seconds, 1),
+        "answers": len(answers), "errors": [r["error"] for r in records if "error" in r],
+        "answer_p50_s": round(statistics.median(answers), 3) if answers else None,
+        "answer_p99_s": round(float(np.percentile(answers, 99)), 3) if answers else None,
+        "server_mb": {"start": round(start_memory), "peak": round(max(sampler.server)), "after": round(after)},
+        "server_and_workers_peak_mb": round(max(sampler.total)),
+        "runs": [{"status": r.status, "wait_s": round(r.started - r.launched, 1),
+                  "train_s": round((r.ended.time if r.ended else r.started) - r.started, 1),
+                  "own_workspace": bool(r.model) and owned(r)} for r in trained],
+        "one_epoch_mnist": {"queued on a warm worker": round(warm["seconds"], 1), "warm run status": warm["status"],
+                            **{k: round(v, 1) for k, v in cold.items()}},
+    }
+    print(json.dumps(report, indent=2))
+    out = ROOT / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    (out / "classroom.json").write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def owned(run: runs.Run) -> bool:
+    """Its model is in its own workspace's registry, and nowhere else."""
+    mine = runs.workspace_of(run)
+    places = [w for w in workspace.every() if (w.models / run.model).is_dir()]
+    return places == [mine] and registry.resolve(run.model, mine.models).available
+
+
+if __name__ == "__main__":
+    sys.exit(main())
