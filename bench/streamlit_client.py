@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import urllib3
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.Common_pb2 import FileUploaderState, UploadedFileInfo
+from streamlit.proto.Common_pb2 import DoubleArray, FileUploaderState, UploadedFileInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
@@ -29,15 +29,19 @@ class Screen:
     """What one script run put on the page: widgets by label, and every text shown."""
 
     widgets: dict[str, tuple[str, object]] = field(default_factory=dict)  # label → (kind, proto)
+    fragments: dict[str, str] = field(default_factory=dict)  # widget id → the fragment it sits in
     texts: list[str] = field(default_factory=list)
 
-    def add(self, element) -> None:
+    def add(self, delta) -> None:
+        element = delta.new_element
         kind = element.WhichOneof("type")
         proto = getattr(element, kind)
         if kind in TEXT_ELEMENTS:
             self.texts.append(proto.body)
         elif hasattr(proto, "id") and hasattr(proto, "label"):
             self.widgets.setdefault(proto.label, (kind, proto))
+            if delta.fragment_id:
+                self.fragments[proto.id] = delta.fragment_id
 
     def find(self, label_start: str):
         return next(proto for label, (_, proto) in self.widgets.items() if label.startswith(label_start))
@@ -80,11 +84,13 @@ class Visitor:
         if self.socket is not None:
             await self.socket.close()
 
-    async def run(self, page: str, query: str = "", timeout: float = 120) -> Screen:
-        """Rerun the script on `page` with the current widget states; the screen once the run finished."""
+    async def run(self, page: str, query: str = "", fragment: str = "", timeout: float = 120) -> Screen:
+        """Rerun the script on `page` (or only `fragment`, as the browser does for a widget inside one) with
+        the current widget states; the screen once the run finished."""
         message = BackMsg()
         message.rerun_script.query_string = query
         message.rerun_script.page_name = page
+        message.rerun_script.fragment_id = fragment
         message.rerun_script.widget_states.widgets.extend(self.states.values())
         await self.socket.send(message.SerializeToString())
         screen, deadline = Screen(), time.monotonic() + timeout
@@ -95,22 +101,18 @@ class Visitor:
             if kind == "new_session":
                 self.session_id = reply.new_session.initialize.session_id
             elif kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
-                screen.add(reply.delta.new_element)
+                screen.add(reply.delta)
             elif kind == "script_finished" and reply.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 return screen
             elif kind == "script_finished":  # the script asked for a rerun (st.rerun): its screen is the next
                 screen = Screen()
 
     def set(self, proto, **value) -> None:
-        """The state a widget would send: `set(slider, double_array_value=[1])`."""
-        state = WidgetState(id=proto.id)
-        for name, item in value.items():
-            target = getattr(state, name)
-            if isinstance(item, list):
-                target.extend(item)
-            else:
-                setattr(state, name, item)
-        self.states[proto.id] = state
+        """The state a widget would send: `set(number_input, int_value=2000)`."""
+        self.states[proto.id] = WidgetState(id=proto.id, **value)
+
+    def slide(self, slider, *values: float) -> None:
+        self.states[slider.id] = WidgetState(id=slider.id, double_array_value=DoubleArray(data=values))
 
     def press(self, button) -> None:
         self.states[button.id] = WidgetState(id=button.id, trigger_value=True)

@@ -72,6 +72,7 @@ def number_from_canvas() -> None:
              caption=[f"{d.label} · {d.confidence:.0%}" + (" · not sure" if d.unsure else "") for d in reading.digits])
 
 
+@st.fragment  # a new upload reruns the gallery, not the canvases and the sidebar around it
 def uploads() -> None:
     files = st.file_uploader("Images", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
                              accept_multiple_files=True, key=widget_key("uploads"),

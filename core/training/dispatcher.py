@@ -9,7 +9,6 @@ marked failed, and a fresh worker takes its place.
 from __future__ import annotations
 
 import functools
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -80,9 +79,7 @@ class Dispatcher:
         self.connected = True
 
     def _new_slot(self) -> Slot:
-        # On this machine the workers share its cores; on a cluster each node's TensorFlow decides (0).
-        threads = 0 if config.ray_address() else max(1, (os.cpu_count() or 1) // self.size)
-        worker = workers.Worker.remote(threads)
+        worker = workers.Worker.remote()
         return Slot(worker, worker.warm.remote(config.locations()))
 
     def step(self) -> None:

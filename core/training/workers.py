@@ -41,13 +41,10 @@ def memory_mb() -> float:
 
 @ray.remote(num_cpus=1, max_restarts=0, max_concurrency=2)  # a second thread answers memory_mb while training
 class Worker:
-    def __init__(self, threads: int):
+    def __init__(self):
+        # TensorFlow's own thread pools use every core: a run alone trains at full speed, and two side by
+        # side share the cores as the kernel schedules them (measured in docs/BENCHMARKS.md).
         runtime.import_tensorflow_quietly()
-        import tensorflow as tf  # loads TensorFlow
-
-        if threads:  # workers side by side on one machine share its cores
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(1)
         self.node = f"{os.uname().nodename}/{ray.get_runtime_context().get_node_id()[:8]}"
 
     def warm(self, locations: dict[str, str]) -> str:
