@@ -22,6 +22,8 @@ from core.errors import StudioError
 from core.training import events, runs
 from core.training.config import TrainConfig
 
+NICENESS = 10
+
 
 @functools.lru_cache(maxsize=2)
 def _built_in_digits(val_fraction: float):
@@ -43,7 +45,9 @@ def memory_mb() -> float:
 class Worker:
     def __init__(self):
         # TensorFlow's own thread pools use every core: a run alone trains at full speed, and two side by
-        # side share the cores as the kernel schedules them (measured in docs/BENCHMARKS.md).
+        # side share the cores as the kernel schedules them. Training is batch work: at a lower priority it
+        # takes the cores only while the server is not answering a visitor.
+        os.nice(NICENESS)
         runtime.import_tensorflow_quietly()
         self.node = f"{os.uname().nodename}/{ray.get_runtime_context().get_node_id()[:8]}"
 
