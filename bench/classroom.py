@@ -10,7 +10,8 @@ MNIST run goes through the queue on a warm worker, and as whole processes: the s
 Reported: input-to-answer p50/p99 (upload start to the rerun that shows the answer), the server's resident
 memory at its peak and after the visitors left (plus the workers'), each queued run's wait and training
 time and where its model was saved. Every loop is bounded in count and time.
-Usage: python -m bench.classroom [VISITORS] [TRAINERS]   (default 30 and 10)
+A person takes 2–4 s between two uploads (THINK; `--stress` sets it to 0).
+Usage: python -m bench.classroom [VISITORS] [TRAINERS] [--stress]   (default 30 and 10)
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import asyncio
 import io
 import json
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -38,6 +40,7 @@ from core.training import runs
 from tests.support.browser import ROOT, rss_mb, streamlit_server
 
 DIGITS, PHOTOS = 3, 2
+THINK = (2.0, 4.0)  # seconds a person takes between two uploads (finding the next file); 0 0 for a stress test
 SMALL_RUN = {"Epochs": 1, "Use at most this many training samples": 2000}
 RUN_TIMEOUT = 900
 
@@ -100,8 +103,10 @@ async def submit_run(visitor: Visitor) -> None:
 ANSWER = re.compile(r"\d+%|not sure|neither|no digit|not a digit|doesn't look", re.IGNORECASE)
 
 
-async def answer_time(visitor: Visitor, screen, name: str, data: bytes) -> float:
-    """Upload start to the end of the rerun that shows the answer (a label with its share, or a refusal)."""
+async def answer_time(visitor: Visitor, screen, name: str, data: bytes, pause: float) -> float:
+    """After `pause` (the person finding the file), upload start to the end of the rerun that shows the
+    answer (a label with its share, or a refusal)."""
+    await asyncio.sleep(pause)
     uploader = screen.find("Images")
     started = time.perf_counter()
     await visitor.upload(uploader, [(name, data)])
@@ -111,8 +116,9 @@ async def answer_time(visitor: Visitor, screen, name: str, data: bytes) -> float
     return time.perf_counter() - started
 
 
-async def one_visitor(url: str, trains: bool, digits, photos, record: dict) -> None:
+async def one_visitor(url: str, trains: bool, digits, photos, record: dict, seed: int, think) -> None:
     visitor = Visitor(url, workspace.new().name)
+    rng = random.Random(seed)
     record["workspace"] = visitor.workspace
     await visitor.connect()
     try:
@@ -120,13 +126,15 @@ async def one_visitor(url: str, trains: bool, digits, photos, record: dict) -> N
             await submit_run(visitor)
         screen = await visitor.run("predict")
         for i, digit in enumerate(digits):
-            record.setdefault("answers", []).append(await answer_time(visitor, screen, f"digit{i}.png", digit))
+            record.setdefault("answers", []).append(await answer_time(visitor, screen, f"digit{i}.png", digit,
+                                                                   rng.uniform(*think)))
         model = screen.find("Model")
         visitor.set(model, string_value=next(o for o in model.options if o.startswith("catsdogs")))
         visitor.states.pop(screen.find("Images").id, None)
         screen = await visitor.run("predict")
         for i, photo in enumerate(photos):
-            record["answers"].append(await answer_time(visitor, screen, f"photo{i}.jpg", photo))
+            record["answers"].append(await answer_time(visitor, screen, f"photo{i}.jpg", photo,
+                                                      rng.uniform(*think)))
         record["answered"] = True
     finally:
         await visitor.close()
@@ -179,9 +187,9 @@ def whole_process(command: list[str], env: dict) -> float:
     return time.perf_counter() - started
 
 
-async def the_class(url: str, visitors: int, trainers: int, digits, photos) -> list[dict]:
+async def the_class(url: str, visitors: int, trainers: int, digits, photos, think) -> list[dict]:
     records = [{} for _ in range(visitors)]
-    tasks = [one_visitor(url, i < trainers, digits[i], photos[i], records[i]) for i in range(visitors)]
+    tasks = [one_visitor(url, i < trainers, digits[i], photos[i], records[i], i, think) for i in range(visitors)]
     outcomes = await asyncio.gather(*(asyncio.wait_for(t, RUN_TIMEOUT) for t in tasks), return_exceptions=True)
     for record, outcome in zip(records, outcomes):
         if isinstance(outcome, BaseException):
@@ -190,8 +198,10 @@ async def the_class(url: str, visitors: int, trainers: int, digits, photos) -> l
 
 
 def main() -> int:
-    visitors = int(sys.argv[1]) if len(sys.argv) > 1 else 30
-    trainers = min(visitors, int(sys.argv[2]) if len(sys.argv) > 2 else 10)
+    numbers = [int(a) for a in sys.argv[1:] if a.isdigit()]
+    visitors = numbers[0] if numbers else 30
+    trainers = min(visitors, numbers[1] if len(numbers) > 1 else 10)
+    think = (0.0, 0.0) if "--stress" in sys.argv else THINK
     folder = Path(tempfile.mkdtemp(prefix="bench-classroom-"))
     env = {"STUDIO_WORKSPACES_DIR": str(folder / "workspaces"), "STUDIO_QUEUE_DIR": str(folder / "queue"),
            "STUDIO_RUNS_DIR": str(folder / "runs"), "STUDIO_DATA_DIR": str(folder / "data"),
@@ -213,7 +223,7 @@ def main() -> int:
         start_memory = rss_mb(process.pid)
         sampler = Sampler(process.pid)
         started = time.perf_counter()
-        records = asyncio.run(the_class(url, visitors, trainers, digits, photos))
+        records = asyncio.run(the_class(url, visitors, trainers, digits, photos, think))
         class_seconds = time.perf_counter() - started
         trained = wait_for_runs([workspace.named(r["workspace"]) for r in records[:trainers] if "workspace" in r],
                                 trainers)
@@ -222,7 +232,7 @@ def main() -> int:
         sampler.stop()
     answers = sorted(a for r in records for a in r.get("answers", []))
     report = {
-        "visitors": visitors, "trainers": trainers, "class_seconds": round(class_seconds, 1),
+        "visitors": visitors, "trainers": trainers, "think_s": think, "class_seconds": round(class_seconds, 1),
         "answers": len(answers), "errors": [r["error"] for r in records if "error" in r],
         "answer_p50_s": round(statistics.median(answers), 3) if answers else None,
         "answer_p99_s": round(float(np.percentile(answers, 99)), 3) if answers else None,
