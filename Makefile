@@ -11,7 +11,7 @@ test:
 	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
 	ruff check .
-	python -m pytest
+	python -m pytest -n 2 --dist loadfile
 
 # The quick lane, before each commit: no training runs, no subprocesses of the studio, no browser.
 test-fast:

@@ -94,7 +94,8 @@ class Worker:
 
 
 def connect() -> None:
-    """Join `STUDIO_RAY_ADDRESS`, or start a local Ray on 127.0.0.1 (once per process)."""
+    """Join `STUDIO_RAY_ADDRESS`, or start a local Ray on 127.0.0.1 (once per process): a Ray of our own,
+    never one that something else started on this machine ("local")."""
     if ray.is_initialized():
         return
     env = {"env_vars": {"PYTHONPATH": str(config.PROJECT_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}}
@@ -102,5 +103,5 @@ def connect() -> None:
     if address:
         ray.init(address=address, runtime_env=env, log_to_driver=False)
     else:
-        ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, runtime_env=env, log_to_driver=False,
-                 num_cpus=max(config.training_slots(), os.cpu_count() or 1))
+        ray.init(address="local", _node_ip_address="127.0.0.1", include_dashboard=False, runtime_env=env,
+                 log_to_driver=False, num_cpus=max(config.training_slots(), os.cpu_count() or 1))
