@@ -36,7 +36,8 @@ def seats() -> list[Seat]:
     """Every workspace with anything in it, most recently active first."""
     found = []
     for where in workspace.every():
-        own = [i for i in registry.list_models(where.models) if i.path.parent.resolve() == where.models.resolve()]
+        own = [i for i in registry.list_models(where.models)
+               if i.path.parent.resolve() == where.models.resolve() and i.name not in registry.SHIPPED]
         seat = Seat(where, runs.list_runs(where.runs), own)
         if seat.runs or seat.models:
             found.append(seat)

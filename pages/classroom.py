@@ -22,6 +22,10 @@ if not teacher.is_teacher():
     st.stop()
 
 
+def count(number: int, thing: str) -> str:
+    return f"{number} {thing}" + ("" if number == 1 else "s")
+
+
 def when(seconds: float) -> str:
     return time.strftime("%H:%M", time.localtime(seconds)) if seconds else "–"
 
@@ -42,7 +46,7 @@ def roster() -> None:
         column_config={"best test accuracy": st.column_config.ProgressColumn(format="percent", min_value=0.0,
                                                                              max_value=1.0)})
     for seat in seats:
-        with st.expander(f"{seat.label} · {len(seat.runs)} runs · {len(seat.models)} models"):
+        with st.expander(f"{seat.label} · {count(len(seat.runs), 'run')} · {count(len(seat.models), 'model')}"):
             if seat.runs:
                 st.dataframe(pd.DataFrame([{
                     "run": r.id, "preset": r.config.get("preset"),
