@@ -29,7 +29,6 @@ class Slot:
     """A worker and the run it trains, if any."""
 
     worker: object
-    warmed: object  # the warm-up's future: the worker is ready once it resolves
     runs: int = 0
     run_dir: Path | None = None
     future: object = None
@@ -80,7 +79,8 @@ class Dispatcher:
 
     def _new_slot(self) -> Slot:
         worker = workers.Worker.remote()
-        return Slot(worker, worker.warm.remote(config.locations()))
+        worker.warm.remote(config.locations())  # not awaited: it fills the caches a first run would fill itself
+        return Slot(worker)
 
     def step(self) -> None:
         if not self.connected:

@@ -54,7 +54,7 @@ class Worker:
     def warm(self, locations: dict[str, str]) -> str:
         """Load what most runs need, before the first one asks: MNIST and the backbone's weights."""
         os.environ.update(locations)
-        from core.model import lite0
+        from core.model import lite0  # loads TensorFlow
 
         try:
             load_warm("mnist")
