@@ -1,8 +1,10 @@
 """Safe image decoding and the preprocessing that turns a photo into what a photo model takes.
 
-Every image that enters the studio (upload, command line, dataset scan) goes through
-`decode_image`: the content decides, never the file name, and any failure becomes one
-`ImageError` sentence. Digit-specific preprocessing lives in `core.inference.digit_input`.
+Every image that enters the studio (upload, command line, dataset scan, training, evaluation, the feature
+cache) goes through `decode_image`: the content decides, never the file name, EXIF orientation, CMYK, palettes,
+transparency and 16 bits are handled once, and any failure becomes one `ImageError` sentence. A photo model's
+input is `photo_array` of that, so a file gives the same pixels at training and at prediction. Digit and garment
+preprocessing live in `core.inference`.
 """
 from __future__ import annotations
 
@@ -17,7 +19,10 @@ from core.files import read_regular
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_PIXELS = 80_000_000  # an 8000x8000 photo fits; a 40000x40000 "bomb" header does not
-WORK_SIDE = 2048  # big photos are reduced to about this while decoding (JPEG draft mode, or Image.reduce)
+# Big photos are reduced to WORK_SIDE..2×WORK_SIDE while decoding (JPEG draft mode, or Image.reduce): plenty for
+# any model here (the largest input is 224), light for the server, and one size for every path.
+WORK_SIDE = 1024
+DECODER = "pil-1024-v1"  # names what a file becomes: caches of decoded pixels or their features are keyed by it
 WIDE_MODES = ("I;16", "I;16B", "I;16L", "I", "F")  # more than 8 bits a channel
 
 
@@ -107,8 +112,8 @@ def flatten_alpha(image: Image.Image, background=(255, 255, 255)) -> Image.Image
 def photo_array(image: Image.Image, size: tuple[int, int], crop: float = 1.0) -> np.ndarray:
     """An image as a photo model's input: RGB float32 `(H, W, 3)` in 0..255 at `size` (h, w).
 
-    `crop` < 1 takes that share of the short side, centred, resized bicubically: the same as the
-    training pipeline's `centre_crop` (core.data.pipeline)."""
+    `crop` < 1 takes that share of the short side, centred, resized bicubically (the pretrained backbone's
+    evaluation crop); 1 resizes the whole photo, as the from-scratch presets do."""
     rgb = flatten_alpha(image)
     if crop >= 1:
         resized = rgb.resize((size[1], size[0]), Image.Resampling.BILINEAR, reducing_gap=2.0)
@@ -118,6 +123,11 @@ def photo_array(image: Image.Image, size: tuple[int, int], crop: float = 1.0) ->
         box = ((width - side) / 2, (height - side) / 2, (width + side) / 2, (height + side) / 2)
         resized = rgb.resize((size[1], size[0]), Image.Resampling.BICUBIC, box=box, reducing_gap=2.0)
     return np.asarray(resized, dtype=np.float32)
+
+
+def photo_input(path, size: tuple[int, int], crop: float = 1.0) -> np.ndarray:
+    """A photo file as a photo model's input: the one decoder (`read_image_file`), then `photo_array`."""
+    return photo_array(read_image_file(path), size, crop)
 
 
 def thumbnail_rgb(image: Image.Image, side: int = 160) -> np.ndarray:

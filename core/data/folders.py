@@ -19,18 +19,16 @@ from core import config
 from core.atomic import atomic_write_text
 from core.data.splits import check_class_sizes, stratified_split
 from core.errors import DataError, ImageError
-from core.images import flatten_alpha, read_image_file
+from core.images import read_image_file
 
-INDEX_VERSION = 2
-# Formats TensorFlow's decoder reads directly; anything else that decodes (a CMYK JPEG, a WebP,
-# a TIFF) is converted once to PNG beside the index so the training pipeline can read it.
-TF_FORMATS = {"JPEG", "PNG", "GIF", "BMP"}
+INDEX_VERSION = 3  # 3: the pipeline reads every file itself through core.images, so no converted copies
+ORIENTATION, SIDEWAYS = 0x0112, (5, 6, 7, 8)  # the EXIF tag, and its values that turn a photo by 90°
 SKIPPED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
 
 @dataclass
 class ImageEntry:
-    path: str  # what the pipeline reads (a converted copy for formats TensorFlow cannot decode)
+    path: str  # the file the pipeline reads
     source: str  # the original file, relative to the dataset root
     label: int
     width: int
@@ -129,11 +127,8 @@ def scan_folder(root: Path, progress=None) -> FolderIndex:
         if reason:
             skipped.append({"file": relative, "reason": reason})
         else:
-            readable = str(path)
-            fmt, mode = _source_format(path)
-            if fmt not in TF_FORMATS or mode == "CMYK":
-                readable = str(_converted_copy(cache, relative, image))
-            entries.append(ImageEntry(readable, relative, label, image.width, image.height, fmt))
+            fmt, width, height = _header(path)
+            entries.append(ImageEntry(str(path), relative, label, width or image.width, height or image.height, fmt))
         if progress and (number % 50 == 0 or number == len(files) - 1):
             progress(number + 1, len(files))
     if not entries:
@@ -144,22 +139,17 @@ def scan_folder(root: Path, progress=None) -> FolderIndex:
     return index
 
 
-def _source_format(path: Path) -> tuple[str, str]:
-    """The file's real format and colour mode, from its header (decoding already succeeded once)."""
+def _header(path: Path) -> tuple[str, int, int]:
+    """The file's real format and its full size, upright, from its header (decoding already succeeded once and
+    may have reduced a large photo)."""
     try:
         with Image.open(path) as image:
-            return (image.format or "").upper(), image.mode
+            width, height = image.size
+            if image.getexif().get(ORIENTATION, 1) in SIDEWAYS:
+                width, height = height, width
+            return (image.format or "").upper(), width, height
     except Exception:  # noqa: BLE001 - only informative here
-        return "", ""
-
-
-def _converted_copy(cache: Path, relative: str, image) -> Path:
-    """A PNG copy TensorFlow can read, at the file's own relative path (flattening it let a/b__c.webp and
-    a__b/c.webp share one copy, so one class trained on the other's picture)."""
-    target = cache / "converted" / (relative + ".png")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    flatten_alpha(image).save(target)
-    return target
+        return "", 0, 0
 
 
 def _read_index(path: Path, signature: str) -> FolderIndex | None:

@@ -23,6 +23,7 @@ from core import config
 from core.atomic import atomic_write_bytes
 from core.data import pipeline
 from core.evaluation import predict_probabilities
+from core.images import DECODER
 from core.model import lite0
 from core.model.builders import build_model
 from core.training import recipe
@@ -35,7 +36,7 @@ BATCH = 32
 
 
 def cache_key(backbone_id: str, fingerprint: str, paths: list[str], view: str, image_size, crop: float) -> str:
-    digest = hashlib.sha256(f"{backbone_id}|{fingerprint}|{view}|{image_size}|{crop}\n".encode())
+    digest = hashlib.sha256(f"{backbone_id}|{DECODER}|{fingerprint}|{view}|{image_size}|{crop}\n".encode())
     digest.update("\n".join(paths).encode())
     return digest.hexdigest()[:24]
 
