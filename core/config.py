@@ -45,6 +45,16 @@ def mnist_places() -> list[Path]:
     return places + [data_dir() / "mnist", keras_cache_dir()]
 
 
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")  # what `apt-get install dataset-fashion-mnist` gives
+
+
+def fashion_mnist_places() -> list[Path]:
+    """Where Fashion-MNIST is looked for, in order: `$FASHION_MNIST_DIR`, Debian's dataset-fashion-mnist package,
+    `data/fashion-mnist/`, Keras' cache."""
+    places = [Path(os.environ["FASHION_MNIST_DIR"]).expanduser()] if os.environ.get("FASHION_MNIST_DIR") else []
+    return places + [DEBIAN_FASHION_MNIST, data_dir() / "fashion-mnist", keras_cache_dir() / "fashion-mnist"]
+
+
 def petimages_dir() -> Path:
     """Microsoft's PetImages (`Cat/`, `Dog/`): `$PETIMAGES_DIR`, else `data/PetImages/`."""
     return _env_path("PETIMAGES_DIR", data_dir() / "PetImages")
@@ -128,7 +138,7 @@ def max_waiting_runs() -> int:
 
 
 LOCATION_VARIABLES = ("STUDIO_DATA_DIR", "STUDIO_MODELS_DIR", "STUDIO_RUNS_DIR", "STUDIO_WORKSPACES_DIR",
-                      "STUDIO_QUEUE_DIR", "MNIST_DIR", "PETIMAGES_DIR",
+                      "STUDIO_QUEUE_DIR", "MNIST_DIR", "FASHION_MNIST_DIR", "PETIMAGES_DIR",
                       "CATSDOGS_FILTERED_DIR", "KERAS_HOME", "STUDIO_MAX_UNPACK_BYTES", "STUDIO_MAX_CUSTOM_BYTES")
 
 

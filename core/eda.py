@@ -11,7 +11,7 @@ from core.data import catalog, folders
 from core.images import flatten_alpha, read_image_file, thumbnail_rgb
 
 
-def digit_summary(dataset) -> dict:
+def grey_summary(dataset) -> dict:
     x = dataset.train.x
     return {
         "train": len(dataset.train) + len(dataset.val),

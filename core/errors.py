@@ -25,6 +25,10 @@ class NotADigitError(NoDigitError):
     """Ink was found, but the digit gate says it is a letter, a symbol or a drawing, not a digit."""
 
 
+class NoGarmentError(ImageError):
+    """The image is readable but nothing in it stands out from the background as a garment."""
+
+
 class NotAPetError(ImageError):
     """A cat-or-dog model was shown a photo that is neither."""
 

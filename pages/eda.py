@@ -51,8 +51,8 @@ if data is None:
     explain_unavailable(spec, problem)
     st.stop()
 
-if data.kind == "digits":
-    summary = eda.digit_summary(data)
+if catalog.is_grey(data.kind):
+    summary = eda.grey_summary(data)
     columns = st.columns(len(summary))
     for column, (label, value) in zip(columns, summary.items()):
         column.metric(label.replace("_", " ").capitalize(), value if isinstance(value, str) else f"{value:,}")
@@ -77,19 +77,19 @@ if data.kind == "digits":
 
     st.subheader("Pixel intensity")
     histogram = resources.intensity_histogram(spec)
-    chosen = st.multiselect("Classes", ["all", *data.class_names], default=["all", "0", "1"])
+    chosen = st.multiselect("Classes", ["all", *data.class_names], default=["all", *data.class_names[:2]])
     st.plotly_chart(charts.intensity_histogram(histogram, chosen or ["all"]), width="stretch")
 
     st.subheader("2-D map of a sample")
     left, right = st.columns([1, 3])
-    method = left.radio("Method", ["PCA", "t-SNE"], help="t-SNE takes about half a minute on 2,000 digits.")
-    samples = left.select_slider("Digits", [500, 1000, 2000, 3000], value=2000)
+    method = left.radio("Method", ["PCA", "t-SNE"], help="t-SNE takes about half a minute on 2,000 images.")
+    samples = left.select_slider("Images", [500, 1000, 2000, 3000], value=2000)
     if method == "t-SNE" and not left.toggle("Compute t-SNE", value=False):
         right.info("t-SNE runs on demand: switch on **Compute t-SNE**.")
     else:
         with right, st.spinner(f"Computing {method}…"):
             frame = resources.embedding(spec, method.lower().replace("-", ""), samples)
-            right.plotly_chart(charts.embedding_scatter(frame, f"{method} of {samples:,} training digits"),
+            right.plotly_chart(charts.embedding_scatter(frame, f"{method} of {samples:,} training images"),
                                width="stretch")
 else:
     report = data.cleaning

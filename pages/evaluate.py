@@ -71,12 +71,12 @@ else:
     chosen = wrong if order.startswith("Most") else wrong[::-1]
     chosen = chosen[:shown]
     names = data.class_names
-    if data.kind == "digits":
+    if catalog.is_grey(data.kind):
         pictures = [np.asarray(data.test.x[item["index"]]) for item in chosen]
     else:
         pictures = [thumbnail_rgb(read_image_file(data.test.paths[item["index"]]), 160) for item in chosen]
     captions = [f"true {names[i['true']]} → {names[i['predicted']]} ({i['confidence']:.0%})" for i in chosen]
-    st.image(pictures, caption=captions, width=96 if data.kind == "digits" else 160)
+    st.image(pictures, caption=captions, width=96 if catalog.is_grey(data.kind) else 160)
 
 history = registry.read_history(info)
 if history:

@@ -46,18 +46,24 @@ def photo_dataset_card(spec: str) -> None:
     dataset_download(spec)
 
 
-st.subheader("Datasets")
-mnist_column, pets_column = st.columns(2)
-with mnist_column.container(border=True):
-    st.markdown("**MNIST handwritten digits** · 10 classes, 28×28 grayscale")
+def grey_dataset_card(spec: str) -> None:
+    """A built-in dataset in the MNIST format: its counts, or the sentence saying how to get it."""
+    st.markdown(f"**{catalog.describe_spec(spec)}** · 10 classes, 28×28 grayscale")
     try:
-        train_count, test_count, source = resources.mnist_counts()
+        train_count, test_count, source = resources.grey_counts(spec)
         a, b = st.columns(2)
         a.metric("Training images", f"{train_count:,}")
         b.metric("Test images", f"{test_count:,}")
         st.caption(f"Found in `{source}`")
     except StudioError as exc:
         st.warning(str(exc))
+
+
+st.subheader("Datasets")
+mnist_column, fashion_column, pets_column = st.columns(3)
+for column, spec in ((mnist_column, "mnist"), (fashion_column, "fashion")):
+    with column.container(border=True):
+        grey_dataset_card(spec)
 
 with pets_column.container(border=True):
     st.markdown("**Cats vs Dogs** · photos, 2 classes")

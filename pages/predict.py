@@ -1,14 +1,13 @@
-"""Predict: draw a digit or a number, or upload digit images or photos, and see what the model says."""
+"""Predict: draw a digit, a number or a garment, or upload pictures or photos, and see what the model says."""
 import streamlit as st
 
-from core.errors import NoDigitError, StudioError
+from core.data.catalog import is_grey
+from core.errors import NoDigitError, NoGarmentError, StudioError
 from core.images import decode_image, thumbnail_rgb
 from core.inference.gradcam import overlay
 from core.model import registry
 from ui import charts, resources, selected_model, use_shell, workspace
 from ui.widgets import clear_button, drawing_canvas, enlarge, widget_key
-
-UPLOAD_SIDE = 1024  # uploads are decoded at 1024–2048 px: plenty for any model here, light for the server
 
 use_shell()
 st.title("Predict")
@@ -38,23 +37,24 @@ def show_prediction(prediction, key: str, picture_for_cam=None) -> None:
 
 
 def read_or_explain(read, picture, empty: str):
-    """`read(picture)`, or None after one sentence when the canvas is empty or holds no digit."""
+    """`read(picture)`, or None after one sentence when the canvas is empty or holds no digit or garment."""
     if picture is None:
         st.info(empty)
         return None
     try:
         return read(picture)
-    except NoDigitError as exc:
+    except (NoDigitError, NoGarmentError) as exc:
         st.info(str(exc))
         return None
 
 
-def digit_from_canvas() -> None:
+def one_from_canvas(read, empty: str) -> None:
+    """One digit or one garment drawn on the canvas, what the model sees, and its answer."""
     left, right = st.columns([3, 2])
     with left:
         picture = drawing_canvas("single", 280, 280, stroke=18)
     with right:
-        prediction = read_or_explain(predictor.predict, picture, "Draw a digit on the canvas.")
+        prediction = read_or_explain(read, picture, empty)
         if prediction is None:
             return
         st.image(enlarge(prediction.model_input), caption="What the model sees (28×28)")
@@ -83,7 +83,7 @@ def uploads() -> None:
     pictures, problems = [], []
     for upload in files:
         try:
-            pictures.append((upload.name, decode_image(upload.getvalue(), max_side=UPLOAD_SIDE)))
+            pictures.append((upload.name, decode_image(upload.getvalue())))
         except StudioError as exc:
             problems.append(f"**{upload.name}**: {exc}")
     for problem in problems:
@@ -96,8 +96,11 @@ def uploads() -> None:
                 st.image(thumbnail_rgb(picture), caption=file_name)
                 st.info(str(outcome))
                 continue
-            shown = outcome.model_input.squeeze() if predictor.kind == "digits" else thumbnail_rgb(picture, 224)
-            st.image(enlarge(shown) if predictor.kind == "digits" else shown, caption=file_name)
+            if is_grey(predictor.kind):  # the picture as sent, and what became of it
+                st.image([thumbnail_rgb(picture, 112), enlarge(outcome.model_input.squeeze(), 112)],
+                         caption=[file_name, "what the model sees"])
+            else:
+                st.image(thumbnail_rgb(picture, 224), caption=file_name)
             answer = f"**{outcome.label}** · {outcome.confidence:.0%}"
             if outcome.unsure:
                 answer = "Not sure: " + ", ".join(f"{label} {p:.0%}" for label, p in outcome.top(3))
@@ -107,17 +110,27 @@ def uploads() -> None:
             if st.toggle("Grad-CAM", key=f"cam_upload_{number}"):
                 heat = predictor.explain(outcome)
                 base = outcome.model_input if predictor.kind == "photos" else outcome.model_input.squeeze()
-                st.image(enlarge(overlay(base, heat), 168) if predictor.kind == "digits"
+                st.image(enlarge(overlay(base, heat), 168) if is_grey(predictor.kind)
                          else overlay(base, heat), caption="Grad-CAM")
 
 
 if predictor.kind == "digits":
     draw, number, upload = st.tabs(["Draw a digit", "Write a number", "Upload images"])
     with draw:
-        digit_from_canvas()
+        one_from_canvas(predictor.predict, "Draw a digit on the canvas.")
     with number:
         number_from_canvas()
     with upload:
+        uploads()
+elif predictor.kind == "clothing":
+    draw, upload = st.tabs(["Draw a garment", "Upload images"])
+    with draw:
+        st.caption("Draw the outline of one garment: a closed outline is filled in, because every garment the "
+                   "model learnt from is a solid shape.")
+        one_from_canvas(lambda picture: predictor.predict(picture, is_sketch=True),
+                        f"Draw one of: {', '.join(predictor.class_names)}.")
+    with upload:
+        st.caption("Photos of one garment on a plain background work best: the model learnt from product photos.")
         uploads()
 else:
     st.markdown(f"Upload photos of: {', '.join(predictor.class_names)}.")

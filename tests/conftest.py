@@ -22,6 +22,15 @@ def tiny_mnist_dir(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def tiny_fashion_dir(tmp_path_factory, tiny_mnist_dir) -> Path:
+    """A stand-in for Fashion-MNIST in its IDX files: the tiny digits, whose labels then name garments."""
+    folder = tmp_path_factory.mktemp("fashion-mnist")
+    for path in tiny_mnist_dir.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    return folder
+
+
 @pytest.fixture(autouse=True)
 def data_outside_the_checkout(tmp_path_factory, monkeypatch):
     """Every test's data folder (cleaning indexes, feature caches) is a temporary one, never the checkout's
@@ -35,13 +44,15 @@ def data_outside_the_checkout(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture
-def studio(tmp_path, monkeypatch, tiny_mnist_dir):
-    """An isolated studio: its own data, models, runs, workspaces and queue folders; MNIST is the tiny IDX set."""
+def studio(tmp_path, monkeypatch, tiny_mnist_dir, tiny_fashion_dir):
+    """An isolated studio: its own data, models, runs, workspaces and queue folders; MNIST and Fashion-MNIST are
+    tiny IDX sets."""
     for variable, name in (("STUDIO_DATA_DIR", "data"), ("STUDIO_MODELS_DIR", "models"), ("STUDIO_RUNS_DIR", "runs"),
                            ("STUDIO_WORKSPACES_DIR", "workspaces"), ("STUDIO_QUEUE_DIR", "queue")):
         (tmp_path / name).mkdir()
         monkeypatch.setenv(variable, str(tmp_path / name))
     monkeypatch.setenv("MNIST_DIR", str(tiny_mnist_dir))
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tiny_fashion_dir))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.delenv("PETIMAGES_DIR", raising=False)
     return tmp_path

@@ -13,8 +13,7 @@ import numpy as np
 import streamlit as st
 
 from core import eda
-from core.data import specs
-from core.data.mnist import mnist_counts as counts
+from core.data import mnist, specs
 from core.errors import StudioError
 from core.evaluation import check_classes, metrics_from_probabilities, predict_probabilities
 from core.images import read_image_file, thumbnail_rgb
@@ -82,8 +81,9 @@ def try_dataset(spec: str):
 
 
 @st.cache_data(show_spinner=False, ttl=60)
-def mnist_counts():
-    return counts()
+def grey_counts(spec: str):
+    """(train count, test count, where) of a built-in dataset in the MNIST format, from its file headers."""
+    return mnist.counts(specs.GREY_SOURCES[spec])
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

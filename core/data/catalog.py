@@ -1,8 +1,9 @@
 """What datasets exist: their specs, names, kinds, where each lives on disk, and where to download it.
 
-A dataset is named by a spec: `mnist`, `catsdogs` (PetImages), `cats_and_dogs_filtered`, a folder with one
-subfolder per class (given as a path, or relative to the data folder, like `custom/flowers`), or a Kaggle
-Digit Recognizer `train.csv`. Adding a dataset kind starts here; `specs` loads it and `acquire` fetches it.
+A dataset is named by a spec: `mnist`, `fashion` (Fashion-MNIST), `catsdogs` (PetImages),
+`cats_and_dogs_filtered`, a folder with one subfolder per class (given as a path, or relative to the data folder,
+like `custom/flowers`), or a Kaggle Digit Recognizer `train.csv`. Adding a dataset kind starts here; `specs`
+loads it and `acquire` fetches it.
 """
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from core import config
 
 FILTERED = "cats_and_dogs_filtered"
 CUSTOM = "custom"  # a person's datasets: `custom/<name>`, relative to their workspace's data folder
-BUILT_IN = ("mnist", "catsdogs", FILTERED)
-NAMES = {"mnist": "MNIST handwritten digits", "catsdogs": "Cats vs Dogs (PetImages)",
-         FILTERED: "Cats vs Dogs (cats_and_dogs_filtered)"}
+BUILT_IN = ("mnist", "fashion", "catsdogs", FILTERED)
+NAMES = {"mnist": "MNIST handwritten digits", "fashion": "Fashion-MNIST clothing",
+         "catsdogs": "Cats vs Dogs (PetImages)", FILTERED: "Cats vs Dogs (cats_and_dogs_filtered)"}
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,21 @@ def describe_spec(spec: str) -> str:
     return NAMES.get(spec) or Path(spec).name
 
 
+# What a dataset holds. Digits and clothing are both 28x28 grey arrays in the MNIST format; only digits get the
+# digit gate, the digit preprocessing and numbers split into digits.
+GREY_KINDS = ("digits", "clothing")
+
+
 def kind_of(spec: str) -> str:
-    """Digits or photos, from the spec alone (no loading)."""
+    """Digits, clothing or photos, from the spec alone (no loading)."""
+    if spec == "fashion":
+        return "clothing"
     return "digits" if spec == "mnist" or spec.endswith(".csv") else "photos"
+
+
+def is_grey(kind: str) -> bool:
+    """Whether a kind of data is 28x28 grey arrays (one channel) rather than colour photos in files."""
+    return kind in GREY_KINDS
 
 
 def folder_of(spec: str, data_root: Path | None = None) -> Path:
@@ -87,7 +100,7 @@ def portable_spec(spec: str, data_root: Path | None = None) -> str:
 
 def is_present(spec: str) -> bool:
     """Whether a dataset can be loaded without a download (MNIST is checked by loading it)."""
-    return kind_of(spec) == "digits" or folder_of(spec).is_dir()
+    return is_grey(kind_of(spec)) or folder_of(spec).is_dir()
 
 
 def missing_sentence(spec: str, root: Path) -> str:
@@ -96,7 +109,7 @@ def missing_sentence(spec: str, root: Path) -> str:
     if source:
         return (f"{describe_spec(spec)} was not found at {root}: run python -m core data fetch {source.fetch_name} "
                 f"(or use the Overview page's Download button), or {source.by_hand}.")
-    return (f"There is no dataset called {spec!r}: use mnist, catsdogs, cats_and_dogs_filtered, a Kaggle "
+    return (f"There is no dataset called {spec!r}: use mnist, fashion, catsdogs, cats_and_dogs_filtered, a Kaggle "
             "train.csv, or a folder with one subfolder per class.")
 
 

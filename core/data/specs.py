@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from core import config
-from core.data import folders
-from core.data.catalog import FILTERED, folder_of, missing_sentence
+from core.data import folders, mnist
+from core.data.catalog import FILTERED, folder_of, kind_of, missing_sentence
 from core.data.kaggle import load_kaggle
-from core.data.mnist import load_mnist
 from core.data.splits import stratified_split
 from core.errors import DataError
+
+GREY_SOURCES = {"mnist": mnist.MNIST, "fashion": mnist.FASHION}  # the built-in datasets in the MNIST format
 
 
 @dataclass
@@ -31,7 +32,7 @@ class Split:
 @dataclass
 class Dataset:
     spec: str
-    kind: str  # "digits" or "photos"
+    kind: str  # "digits", "clothing" or "photos" (catalog.kind_of)
     class_names: list[str]
     train: Split
     val: Split
@@ -43,8 +44,8 @@ class Dataset:
 
 def load(spec: str, val_fraction: float = 0.1, progress=None) -> Dataset:
     """Load a dataset by spec. Raises DataError with a sentence saying what to do when it is missing."""
-    if spec == "mnist":
-        return _digit_dataset(spec, load_mnist(), val_fraction)
+    if spec in GREY_SOURCES:
+        return _digit_dataset(spec, mnist.load(GREY_SOURCES[spec]), val_fraction)
     if spec.endswith(".csv"):
         return _digit_dataset(spec, load_kaggle(Path(spec)), val_fraction)
     root = folder_of(spec)
@@ -87,7 +88,7 @@ def singular(class_names: list[str]) -> list[str]:
 
 def _digit_dataset(spec: str, data, val_fraction: float) -> Dataset:
     (x_train, y_train), (x_val, y_val) = stratified_split((data.x_train, data.y_train), data.y_train, val_fraction)
-    return Dataset(spec, "digits", data.class_names, Split(y_train, x=x_train), Split(y_val, x=x_val),
+    return Dataset(spec, kind_of(spec), data.class_names, Split(y_train, x=x_train), Split(y_val, x=x_val),
                    Split(data.y_test, x=data.x_test), data.fingerprint, data.source)
 
 

@@ -24,6 +24,7 @@ from PIL import Image
 from core.errors import ImageError, ModelError, NotADigitError, NotAPetError, StudioError
 from core.images import photo_array, read_image_file
 from core.inference.digit_input import prepare_digit, split_digits
+from core.inference.garment_input import prepare_garment
 from core.inference.gradcam import grad_cam
 from core.inference.tflite import LiteRunner, tflite_bytes
 from core.model import lite0, registry
@@ -181,17 +182,21 @@ class Predictor:
                                       inputs[i], None if boxes is None else boxes[i], looks_like))
         return results
 
-    def model_input(self, picture) -> np.ndarray:
-        """What the model receives for one picture (a PIL image or an array)."""
+    def model_input(self, picture, is_sketch: bool = False) -> np.ndarray:
+        """What the model receives for one picture (a PIL image or an array); a garment sketch has its outlines
+        filled."""
         if self.kind == "digits":
             return prepare_digit(picture).image[..., None]
+        if self.kind == "clothing":
+            return prepare_garment(picture, is_sketch)[..., None]
 
         image = picture if isinstance(picture, Image.Image) else Image.fromarray(np.asarray(picture, dtype=np.uint8))
         return photo_array(image, self.input_shape[:2], self.crop)
 
-    def predict(self, picture) -> Prediction:
-        """One picture → one prediction. Raises NoDigitError or NotAPetError when there is nothing to answer."""
-        outcome = self.predict_inputs(self.model_input(picture)[None])[0]
+    def predict(self, picture, is_sketch: bool = False) -> Prediction:
+        """One picture → one prediction. Raises NoDigitError, NoGarmentError or NotAPetError when there is nothing
+        to answer."""
+        outcome = self.predict_inputs(self.model_input(picture, is_sketch)[None])[0]
         if isinstance(outcome, StudioError):
             raise outcome
         return outcome

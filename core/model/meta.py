@@ -36,7 +36,7 @@ class Metrics(BaseModel):
 class ModelMeta(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    kind: Literal["digits", "photos"]
+    kind: Literal["digits", "clothing", "photos"]
     dataset: str = Field(min_length=1)
     class_names: list[str] = Field(min_length=2)
     input_shape: list[Annotated[int, Field(gt=0)]] = Field(min_length=3, max_length=3)

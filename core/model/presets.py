@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.data.catalog import is_grey
 from core.errors import ModelError
 from core.model import lite0
 
@@ -38,7 +39,7 @@ class Defaults:
 @dataclass(frozen=True)
 class Preset:
     name: str
-    kind: str  # "digits" or "photos"
+    kind: str  # what it is trained on: catalog.kind_of
     image_size: tuple[int, int]
     builder: str  # a key of core.model.builders.BUILDERS
     description: str
@@ -68,6 +69,12 @@ PRESETS: dict[str, Preset] = {
         Preset("mnist-bn", "digits", (28, 28), "mnist_bn",
                "Deeper conv + batch norm, trained with handwriting augmentation and a decaying learning rate.",
                Defaults(epochs=30, dropout=0.3, batch_size=128, learning_rate=2e-3, augment=True),
+               dropout_shares=(1.0, 1.0, 1.0)),
+        Preset("fashion-cnn", "clothing", (28, 28), "mnist_bn",
+               "The digits' deeper conv + batch-norm network, trained on clothing with flips and shifts and a "
+               "decaying learning rate.",
+               Defaults(epochs=24, dropout=0.3, batch_size=128, learning_rate=2e-3, augment=True,
+                        lr_schedule="cosine"),
                dropout_shares=(1.0, 1.0, 1.0)),
         Preset("photos-transfer", "photos", lite0.IMAGE_SIZE, "lite0_transfer",
                "EfficientNet-Lite0 pretrained on ImageNet, frozen, with a new head: 95%+ from a few dozen photos "
@@ -101,5 +108,5 @@ def presets_for(kind: str) -> list[str]:
 
 
 def input_shape(preset: Preset) -> tuple[int, int, int]:
-    """What the preset's models take: 28×28×1 digits, or RGB photos at the preset's size."""
-    return (*preset.image_size, 1 if preset.kind == "digits" else 3)
+    """What the preset's models take: 28×28×1 grey images, or RGB photos at the preset's size."""
+    return (*preset.image_size, 1 if is_grey(preset.kind) else 3)

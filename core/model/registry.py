@@ -33,6 +33,7 @@ import numpy as np
 
 from core import config, names
 from core.atomic import fsync_dir
+from core.data.catalog import is_grey
 from core.errors import ModelError
 from core.model.lite0 import FEATURES_LAYER
 from core.model.meta import MetaError, validate_meta
@@ -461,7 +462,7 @@ def check_matches_meta(model, info: ModelInfo) -> None:
     if len(model.output_shape) != 2 or model.output_shape[-1] != len(meta["class_names"]):
         raise ModelError(f"The model {info.name!r} answers with output {tuple(model.output_shape[1:])}, but its "
                          f"meta.json names {len(meta['class_names'])} classes; it was changed after saving.")
-    channels = 1 if meta["kind"] == "digits" else 3
+    channels = 1 if is_grey(meta["kind"]) else 3
     if len(shape) != 3 or shape[-1] != channels:
         raise ModelError(f"The model {info.name!r} takes inputs of shape {tuple(shape)}, not a {meta['kind']} "
                          f"model's (height, width, {channels}) as its meta.json says; it was changed after saving.")

@@ -18,8 +18,8 @@ import cv2
 import keras
 import numpy as np
 
+from core.data import mnist as mnist_format
 from core.data.drawn_digits import draw_digit_mask, low_resolution_scan
-from core.data.mnist import load_mnist
 from core.data.not_digits import glyph, machine_fonts, not_a_digit
 from core.data.splits import stratified_split
 from core.model import gate
@@ -48,7 +48,7 @@ def redrawn_digit(image28: np.ndarray, rng) -> np.ndarray:
 
 def gate_data(seed: int = SEED):
     rng = np.random.default_rng(seed)
-    mnist = load_mnist()
+    mnist = mnist_format.load()
     order = rng.permutation(len(mnist.x_train))
     digits = mnist.x_train[order[:DIGITS]].astype(np.float32)
     redrawn = prepared(redrawn_digit(mnist.x_train[index], rng) for index in order[DIGITS:DIGITS + REDRAWN])

@@ -20,9 +20,7 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: recipe.Emi
         strategy) -> recipe.FitResult:
     """Build and fit the model under `strategy` and the configured precision."""
     steps = recipe.steps_per_epoch(len(train_split), cfg)
-    augment = None
-    if cfg.augment:
-        augment = pipeline.digit_augmenter(cfg.seed) if data.kind == "digits" else pipeline.photo_augmenter(cfg.seed)
+    augment = pipeline.augmenter(data.kind, cfg.seed) if cfg.augment else None
     train_ds = pipeline.pipeline(data, train_split, preset.image_size, cfg.batch_size, True, augment)
     val_ds = pipeline.pipeline(data, val_split, preset.image_size, cfg.batch_size, False)
     num_classes = len(data.class_names)

@@ -1,11 +1,12 @@
-"""MNIST IDX/npz loading with its lookup chain, and Kaggle Digit Recognizer CSVs."""
+"""MNIST and Fashion-MNIST from IDX/npz files with their lookup chains, and Kaggle Digit Recognizer CSVs."""
 import gzip
 import io
 
 import numpy as np
 import pytest
 
-from core.data import kaggle, mnist
+from core import config
+from core.data import catalog, kaggle, mnist, specs
 from core.errors import DataError
 from tests.support import kaggle_csv, write_idx
 
@@ -58,22 +59,44 @@ def test_damaged_gzip_is_refused(tmp_path, tiny_mnist_dir):
 
 
 def test_lookup_chain_prefers_mnist_dir_then_project_data(studio, tiny_mnist_dir, monkeypatch):
-    assert mnist.load_mnist(allow_download=False).source == str(tiny_mnist_dir)
+    assert mnist.load(allow_download=False).source == str(tiny_mnist_dir)
     monkeypatch.delenv("MNIST_DIR")
     project = studio / "data" / "mnist"
     project.mkdir()
     for path in tiny_mnist_dir.iterdir():
         (project / path.name).write_bytes(path.read_bytes())
-    assert mnist.load_mnist(allow_download=False).source == str(project)
+    assert mnist.load(allow_download=False).source == str(project)
 
 
 def test_missing_mnist_says_where_to_put_the_files(studio, monkeypatch):
     monkeypatch.delenv("MNIST_DIR")
     with pytest.raises(DataError) as info:
-        mnist.load_mnist(allow_download=False)
+        mnist.load(allow_download=False)
     assert "data/mnist/" in str(info.value) and "MNIST_DIR" in str(info.value)
 
 
+
+def test_fashion_mnist_loads_as_clothing_with_zalandos_class_names(studio, tiny_fashion_dir):
+    data = specs.load("fashion")
+    assert data.kind == "clothing" == catalog.kind_of("fashion") and catalog.is_grey(data.kind)
+    assert data.class_names[0] == "t-shirt/top" and data.class_names[9] == "ankle boot"
+    assert data.source == str(tiny_fashion_dir) and data.train.x.shape[1:] == (28, 28)
+    assert mnist.counts(mnist.FASHION) == (1200, 300, str(tiny_fashion_dir))
+
+
+def test_fashion_mnist_is_looked_for_in_debians_package_after_its_variable(studio, tiny_fashion_dir, monkeypatch):
+    monkeypatch.delenv("FASHION_MNIST_DIR")
+    monkeypatch.setattr(config, "DEBIAN_FASHION_MNIST", tiny_fashion_dir)
+    assert mnist.load(mnist.FASHION, allow_download=False).source == str(tiny_fashion_dir)
+
+
+def test_missing_fashion_mnist_says_how_to_install_it(studio, monkeypatch):
+    monkeypatch.delenv("FASHION_MNIST_DIR")
+    monkeypatch.setattr(config, "DEBIAN_FASHION_MNIST", studio / "not-installed")
+    with pytest.raises(DataError) as info:
+        mnist.load(mnist.FASHION, allow_download=False)
+    assert "apt-get install dataset-fashion-mnist" in str(info.value) and "FASHION_MNIST_DIR" in str(info.value)
+    assert "Traceback" not in str(info.value)
 
 
 def test_kaggle_train_csv_loads_as_digit_data(tmp_path):
@@ -105,7 +128,7 @@ def test_bad_kaggle_csv_is_one_sentence(content, message):
 
 
 def test_counts_come_from_the_headers(studio, tiny_mnist_dir):
-    assert mnist.mnist_counts() == (1200, 300, str(tiny_mnist_dir))
+    assert mnist.counts() == (1200, 300, str(tiny_mnist_dir))
 
 
 def test_a_kaggle_submission_is_made_chunk_by_chunk(monkeypatch):

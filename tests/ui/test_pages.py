@@ -424,3 +424,41 @@ def test_overview_says_whose_workspace_this_is_and_gives_a_link_only_when_asked(
     assert not app.code
     app.toggle(key="show_workspace_link").set_value(True).run()
     assert app.code[0].value.endswith("/?workspace=0123456789abcdef0123456789abcdef")
+
+
+def test_fashion_mnist_explores_trains_evaluates_and_reads_a_sketch_and_a_product_photo(studio):
+    """Issue 24: the third built-in dataset gets EDA, a preset, evaluation, and a garment canvas and uploads."""
+    from core.training.config import TrainConfig
+    from core.training.train import train
+    from tests.inference.test_garment_input import product_photo
+
+    app = open_page("pages/eda.py")
+    app.session_state["dataset"] = "fashion"
+    app.run()
+    no_problems(app)
+    assert "Mean and variance image per class" in [s.value for s in app.subheader]
+
+    train(TrainConfig(dataset="fashion", preset="fashion-cnn", epochs=1, limit=300, batch_size=32,
+                      name="clothes").ready())
+    app.session_state["model"] = "clothes"
+    app.switch_page("pages/evaluate.py")
+    app.run()
+    no_problems(app)
+    app.switch_page("pages/predict.py")
+    app.run()
+    no_problems(app)
+    assert [t.label for t in app.tabs] == ["Draw a garment", "Upload images"]
+    photo = io.BytesIO()
+    product_photo().save(photo, "PNG")
+    app.file_uploader(key="uploads_0").set_value([("trousers.png", photo.getvalue(), "image/png"),
+                                                  ("blank.png", blank_png(), "image/png")])
+    app.run()
+    no_problems(app)
+    assert "what the model sees" in str([i.proto for i in app.get("image")])
+    assert any("No garment found" in i.value for i in app.info)
+
+
+def blank_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 60), "white").save(buffer, "PNG")
+    return buffer.getvalue()
