@@ -43,6 +43,20 @@ def accuracy_interval(correct: int, total: int, confidence: float = 0.95) -> tup
     return float(interval.low), float(interval.high)
 
 
+def estimate_sentence(metrics: dict) -> str | None:
+    """What to say of a model that trained on every photo and was estimated by cross-validation (None for a
+    model measured on a test split of its own)."""
+    estimate = metrics.get("estimate")
+    if not estimate:
+        return None
+    total = estimate["photos"]
+    low, high = accuracy_interval(round(metrics["test_accuracy"] * total), total)
+    return (f"Estimated accuracy {metrics['test_accuracy']:.0%}, likely between {low:.0%} and {high:.0%}. With so "
+            f"few photos, all {total} photos trained the model, and the estimate comes from "
+            f"{estimate['method']}: each photo was answered by a model fitted on the others. More photos a class "
+            "narrow the range.")
+
+
 def predict_probabilities(model, dataset, split, image_size, crop: float = 1.0) -> np.ndarray:
     """Class probabilities for a whole split, batch by batch through a compiled forward pass."""
     from core.data.pipeline import pipeline  # loads TensorFlow

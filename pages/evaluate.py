@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.data import catalog, kaggle
 from core.errors import StudioError
-from core.evaluation import SMALL_TEST
+from core.evaluation import SMALL_TEST, estimate_sentence
 from core.images import read_image_file, thumbnail_rgb
 from core.model import registry
 from ui import charts, resources, selected_model, use_shell, workspace
@@ -30,15 +30,21 @@ st.caption(f"Model **{info.name}** · preset {meta.get('preset', '?')} · datase
            f"{catalog.describe_spec(meta['dataset'])} · {result['samples']:,} test samples")
 
 low, high = result["accuracy_interval"]
+estimated = estimate_sentence(meta.get("metrics", {}))
 columns = st.columns(4)
-columns[0].metric("Test accuracy", f"{result['accuracy']:.2%}", help="The share of test images answered right.")
+columns[0].metric("Accuracy on these photos" if estimated else "Test accuracy", f"{result['accuracy']:.2%}",
+                  help="The share of test images answered right.")
 columns[0].caption(f"95% confidence interval {low:.1%} – {high:.1%} (Wilson)")
 columns[1].metric("Test loss", f"{result['loss']:.4f}")
 columns[2].metric("Errors", f"{len(result['misclassified']):,}")
 columns[3].metric("AUC" if "auc" in result else "Classes", f"{result['auc']:.4f}" if "auc" in result
                   else len(data.class_names))
 
-if result["samples"] < SMALL_TEST:
+if estimated:
+    st.info(f"{estimated} There is no unseen photo left to test it on here: the figures on this page are on "
+            "photos it trained on, and show what it learnt, not how it does on new photos.",
+            icon=":material/info:")
+elif result["samples"] < SMALL_TEST:
     st.warning(f"The test split has only {result['samples']} images, so this accuracy is a rough guide: the true "
                f"accuracy could be anywhere from {low:.0%} to {high:.0%}. More images per class narrow it.")
 

@@ -7,6 +7,7 @@ import streamlit as st
 from core import eda
 from core.data import catalog
 from core.errors import StudioError
+from core.evaluation import estimate_sentence
 from core.model.presets import PRESETS, get_preset, presets_for
 from core.names import name_from
 from core.training import queue, runs
@@ -14,6 +15,11 @@ from core.training.config import SCHEDULES, TrainConfig, bounds, model_stem
 from ui import charts, resources, run_status, use_shell, workspace
 from ui.widgets import explain_unavailable
 
+EPOCHS_HELP = {
+    False: "Passes over the training images. More epochs learn more, until the validation accuracy stops rising.",
+    True: "The most passes over the photos' features the new head may take: it is fitted full-batch to "
+          "convergence, which takes fewer than 100 passes and under a second, and then stops by itself.",
+}
 SMALL_PHOTO_SET = 1000  # under this many photos, training from scratch rarely beats guessing by much
 
 use_shell()
@@ -58,8 +64,7 @@ def dropout_help() -> str:
 with st.form(f"train_settings_{preset_name}"):
     left, middle, right = st.columns(3)
     epochs = left.slider("Epochs", 1, max(50, defaults.epochs), defaults.epochs,
-                         help="Passes over the training images. More epochs learn more, until the validation "
-                              "accuracy stops rising.")
+                         help=EPOCHS_HELP[bool(preset.backbone)])
     low, high = bounds("dropout")
     dropout = left.slider("Dropout", low, high, float(defaults.dropout), 0.05, help=dropout_help())
     batch_size = middle.select_slider("Batch size", [16, 32, 64, 128, 256, 512], value=defaults.batch_size,
@@ -127,8 +132,12 @@ def curves(history: dict, key: str) -> None:
 def outcome(run: runs.Run) -> None:
     """What a finished run made, and what to do when it learned nothing."""
     final = run.result
-    st.success(f"Finished: model **{final.model}** saved, test accuracy **{final.test_accuracy:.2%}**, "
+    measured = "estimated accuracy" if final.estimate else "test accuracy"
+    st.success(f"Finished: model **{final.model}** saved, {measured} **{final.test_accuracy:.2%}**, "
                f"in {run_status.total_seconds(run):.0f} s ({run_status.phases(run)}).")
+    if final.estimate:
+        st.info(estimate_sentence({"test_accuracy": final.test_accuracy, "estimate": final.estimate}),
+                icon=":material/info:")
     if final.near_chance:
         st.warning(f"This model has learned next to nothing: its validation accuracy "
                    f"({final.val_accuracy:.0%}) is within a few points of always guessing the most common class "

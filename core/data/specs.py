@@ -92,6 +92,11 @@ def _digit_dataset(spec: str, data, val_fraction: float) -> Dataset:
                    Split(data.y_test, x=data.x_test), data.fingerprint, data.source)
 
 
+def merged(*splits: Split) -> Split:
+    """Photo splits as one (a few-photo dataset trains on all of them)."""
+    return Split(y=np.concatenate([s.y for s in splits]), paths=[p for s in splits for p in s.paths])
+
+
 def subset(split: Split, limit: int | None, seed: int = config.SEED) -> Split:
     """A random subset of at most `limit` samples (for quick runs and tests)."""
     if not limit or limit >= len(split):

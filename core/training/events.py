@@ -78,6 +78,7 @@ class Done(Event):
     val_accuracy: float | None = None
     chance_accuracy: float | None = None
     auc: float | None = None
+    estimate: dict | None = None  # how the accuracy was estimated when every photo trained (linear_head)
 
     @classmethod
     def of(cls, info, **when) -> Done:
@@ -85,7 +86,8 @@ class Done(Event):
         metrics = info.meta["metrics"]
         return cls(model=info.name, test_accuracy=metrics["test_accuracy"], test_loss=metrics["test_loss"],
                    seconds=info.meta.get("training_seconds", 0.0), val_accuracy=metrics.get("val_accuracy"),
-                   chance_accuracy=metrics.get("chance_accuracy"), auc=metrics.get("auc"), **when)
+                   chance_accuracy=metrics.get("chance_accuracy"), auc=metrics.get("auc"),
+                   estimate=metrics.get("estimate"), **when)
 
     @property
     def near_chance(self) -> bool:

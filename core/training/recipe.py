@@ -25,11 +25,16 @@ ShouldStop = Callable[[], bool]
 @dataclass
 class FitResult:
     """What a fit hands back to `train`: the float32 model to save, its history, and the test split's
-    probabilities (None when the run was cancelled)."""
+    probabilities (None when the run was cancelled). A fit that trained on every photo and estimated its
+    accuracy by cross-validation gives the out-of-fold probabilities instead, with their labels and the
+    estimate's description."""
 
     model: object
     history: dict[str, list[float]]
     test_probabilities: np.ndarray | None
+    test_labels: np.ndarray | None = None  # None: the test split's
+    estimate: dict | None = None
+    train_samples: int | None = None  # None: the training split's
 
     @property
     def cancelled(self) -> bool:

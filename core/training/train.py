@@ -64,8 +64,10 @@ def train(cfg: TrainConfig, emit: recipe.Emit | None = None, should_stop: Callab
             emit(Cancelled())
             return None
         emit(Status("Evaluating on the test split"))
-        report = evaluation.metrics_from_probabilities(data.test.y, result.test_probabilities, data.class_names)
-        meta = describe(cfg, preset, data, result, report, time.time() - started, len(train_split))
+        labels = data.test.y if result.test_labels is None else result.test_labels
+        report = evaluation.metrics_from_probabilities(labels, result.test_probabilities, data.class_names)
+        meta = describe(cfg, preset, data, result, report, time.time() - started,
+                        result.train_samples or len(train_split))
         meta["run"] = run_id
         meta["metrics"]["chance_accuracy"] = evaluation.chance_accuracy(val_split.y)
         emit(Status(f"Saving {name}"))
@@ -93,7 +95,8 @@ def describe(cfg: TrainConfig, preset, data, result: recipe.FitResult, report: d
         "precision": "float32" if preset.backbone else recipe.resolve_precision(cfg.precision),
         "metrics": {"test_accuracy": report["accuracy"], "test_loss": report["loss"],
                     "val_accuracy": result.history.get("val_accuracy", [None])[-1], "auc": report.get("auc"),
-                    "test_samples": report["samples"], "confusion_matrix": report["confusion_matrix"]},
+                    "test_samples": report["samples"], "confusion_matrix": report["confusion_matrix"],
+                    "estimate": result.estimate},
         "training_seconds": round(seconds, 1),
         "seconds_per_epoch": round(seconds / max(1, epochs_run), 1),
         "epochs_run": epochs_run,

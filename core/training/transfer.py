@@ -12,23 +12,23 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 from dataclasses import asdict
 
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import layers
 
 from core import config
 from core.atomic import atomic_write_bytes
-from core.data import pipeline
+from core.data import pipeline, specs
 from core.evaluation import predict_probabilities
 from core.images import DECODER
 from core.model import lite0
 from core.model.builders import build_model
-from core.training import recipe
+from core.training import linear_head, recipe
 from core.training.config import TrainConfig
-from core.training.events import Start, Status
+from core.training.events import Epoch, Start, Status
 
 PLAIN = "plain"
 TRAIN_VIEWS = (PLAIN, "mirror", "zoom")
@@ -84,12 +84,44 @@ def feature_extractor(model):
     return tf.function(lambda x: inner(x, training=False), input_signature=[spec])
 
 
-def head_model(num_classes: int, dropout: float):
-    """The head alone, on features: what the epochs train."""
-    inputs = keras.Input((1280,))
-    x = layers.Dropout(dropout, name="classifier_dropout")(inputs)
-    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="classifier")(x)
-    return keras.Model(inputs, outputs, name="transfer_head")
+def fitted_head(x, y, x_val, y_val, num_classes: int, cfg: TrainConfig, weights, emit,
+                val_probabilities=None) -> tuple[linear_head.Head, dict]:
+    """The head fitted to convergence on training features, reported as the run's one epoch of the head: its
+    loss and accuracy on the training features and on the validation ones (or the out-of-fold ones)."""
+    emit(Status(f"Fitting the classifier to convergence on {len(x):,} feature vectors"))
+    started = time.time()
+    head = linear_head.fit(x, y, num_classes, cfg.epochs, weights)
+    val = linear_head.probabilities(head, x_val) if val_probabilities is None else val_probabilities
+    metrics = {"loss": log_loss(linear_head.probabilities(head, x), y), "accuracy": accuracy(head, x, y),
+               "val_loss": log_loss(val, y_val), "val_accuracy": float((val.argmax(axis=1) == y_val).mean())}
+    emit(Epoch(epoch=1, epochs=1 + cfg.fine_tune_epochs, steps=1, eta=0.0, seconds=time.time() - started,
+               lr=0.0, metrics=metrics))
+    emit(Status(f"The classifier converged in {head.passes} passes over the features" if head.converged else
+                f"The classifier stopped at {head.passes} passes, the most the Epochs setting allows"))
+    return head, {key: [value] for key, value in metrics.items()}
+
+
+def few_photos(cfg, model, everything, views, num_classes: int, weights, emit, should_stop) -> recipe.FitResult:
+    """Every photo trains the head; its accuracy is estimated by cross-validation on the features."""
+    emit(Start(epochs=1, steps=1, precision="float32", train_samples=len(everything), val_samples=0,
+               config=asdict(cfg)))
+    emit(Status(f"Few photos: all {len(everything)} train, and the accuracy is estimated by cross-validation"))
+    estimate = linear_head.cross_validate(views, everything.y, num_classes, cfg.epochs, weights)
+    if should_stop():
+        return recipe.FitResult(model, {}, None)
+    head, history = fitted_head(np.concatenate(views), np.tile(everything.y, len(views)), views[0], everything.y,
+                                num_classes, cfg, weights, emit, val_probabilities=estimate.probabilities)
+    model.get_layer("classifier").set_weights([head.kernel, head.bias])
+    return recipe.FitResult(model, history, estimate.probabilities, test_labels=everything.y,
+                            estimate=estimate.describe(), train_samples=len(everything))
+
+
+def log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    return float(-np.log(np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)).mean())
+
+
+def accuracy(head, x, y) -> float:
+    return float((linear_head.probabilities(head, x).argmax(axis=1) == y).mean())
 
 
 def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: recipe.Emit,
@@ -111,26 +143,23 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: recipe.Emi
                                    preset.crop, view, progress)[0]
 
         views = TRAIN_VIEWS if cfg.augment else (PLAIN,)
-        x_train = np.concatenate([features(train_split, view, "training") for view in views])
-        y_train = np.tile(train_split.y, len(views))
+        weights = recipe.class_weights(train_split.y, num_classes, cfg.class_weights)
+        everything = specs.merged(train_split, val_split, data.test)
+        if not cfg.fine_tune_epochs and linear_head.is_few(everything.y, num_classes):
+            return few_photos(cfg, model, everything, [features(everything, view, "training") for view in views],
+                              num_classes, weights, emit, should_stop)
+        x_train = [features(train_split, view, "training") for view in views]
         x_val = features(val_split, PLAIN, "validation")
-
-        steps = recipe.steps_per_epoch(len(x_train), cfg)
-        head = head_model(num_classes, cfg.dropout)
-        recipe.compile_model(head, cfg, steps)
-        callbacks, cancel = recipe.callbacks_for(cfg, emit, should_stop, steps)
-        emit(Start(epochs=cfg.epochs + cfg.fine_tune_epochs, steps=steps, precision="float32",
-                   train_samples=len(train_split), val_samples=len(val_split), config=asdict(cfg)))
-        history = recipe.history_of(head.fit(
-            x_train, y_train, batch_size=cfg.batch_size, epochs=cfg.epochs, verbose=0, shuffle=True,
-            validation_data=(x_val, val_split.y), callbacks=callbacks,
-            class_weight=recipe.class_weights(train_split.y, num_classes, cfg.class_weights)))
-        model.get_layer("classifier").set_weights(head.get_layer("classifier").get_weights())
-        if cancel.cancelled:
-            return recipe.FitResult(model, history, None)
+        emit(Start(epochs=1 + cfg.fine_tune_epochs, steps=1, precision="float32", train_samples=len(train_split),
+                   val_samples=len(val_split), config=asdict(cfg)))
+        if should_stop():
+            return recipe.FitResult(model, {}, None)
+        head, history = fitted_head(np.concatenate(x_train), np.tile(train_split.y, len(views)), x_val,
+                                    val_split.y, num_classes, cfg, weights, emit)
+        model.get_layer("classifier").set_weights([head.kernel, head.bias])
         if not cfg.fine_tune_epochs:
             x_test = features(data.test, PLAIN, "test")
-            return recipe.FitResult(model, history, head.predict(x_test, batch_size=256, verbose=0))
+            return recipe.FitResult(model, history, linear_head.probabilities(head, x_test))
         history, cancelled = fine_tune(model, cfg, preset, data, train_split, val_split, emit, should_stop, history)
         if cancelled:
             return recipe.FitResult(model, history, None)

@@ -1,4 +1,5 @@
-"""photos-transfer: features cached once per image and view, a head trained on them, Lite0 kept frozen."""
+"""photos-transfer: features cached once per image and view, a head fitted on them to convergence, Lite0 kept
+frozen; few photos all train, and the accuracy is estimated by cross-validation."""
 import numpy as np
 import pytest
 
@@ -18,9 +19,15 @@ def transfer(shapes, **settings):
     return train(TrainConfig(dataset=str(shapes), preset="photos-transfer", epochs=5, **settings).ready())
 
 
-def test_transfer_learns_a_small_generated_folder(shapes):
+def test_transfer_learns_a_small_generated_folder_from_every_photo_and_estimates_by_folds(shapes):
     info = transfer(shapes, name="shapes")
-    assert info.meta["metrics"]["test_accuracy"] >= 0.75
+    metrics = info.meta["metrics"]
+    assert metrics["test_accuracy"] >= 0.75
+    assert info.meta["train_samples"] == 32 and metrics["test_samples"] == 32  # every photo trains, every one is
+    estimate = metrics["estimate"]                                             # predicted by a fold without it
+    assert estimate["method"] == "5-fold cross-validation" and estimate["photos"] == 32
+    low, high = estimate["interval"]
+    assert low < metrics["test_accuracy"] <= high
     assert info.meta["backbone"] == "efficientnet-lite0" and info.meta["preset"] == "photos-transfer"
     assert info.meta["dataset"] == "custom/shapes"  # relative to the data folder: no machine path
 
@@ -68,5 +75,6 @@ def test_fine_tuning_continues_the_run_with_the_top_of_the_backbone_unfrozen(sha
     from core.model import registry
 
     history = registry.read_history(info)
-    assert len(history["loss"]) == 5 + 1  # the head's epochs, then the fine-tuning epoch
+    assert len(history["loss"]) == 1 + 1  # the head's one converged fit, then the fine-tuning epoch
+    assert info.meta["metrics"]["estimate"] is None  # fine-tuning needs its validation photos: the usual splits
     assert info.meta["metrics"]["test_accuracy"] >= 0.75
