@@ -13,6 +13,7 @@ st.set_page_config(page_title="CNN Studio", page_icon="🧠", layout="wide", ini
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
     st.Page("pages/eda.py", title="Explore data", icon=":material/query_stats:"),
+    st.Page("pages/your_classes.py", title="Your classes", icon=":material/add_a_photo:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
     st.Page("pages/predict.py", title="Predict", icon=":material/draw:"),

@@ -12,6 +12,11 @@ def mnist_folder() -> Path:
     return Path(os.environ.get("MNIST_DIR", ROOT / "data" / "mnist"))
 
 
+def fashion_folder() -> Path:
+    """FASHION_MNIST_DIR, else where Debian's dataset-fashion-mnist puts it."""
+    return Path(os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist"))
+
+
 def read_idx(stem: str, folder: Path | None = None) -> np.ndarray:
     folder = folder or mnist_folder()
     path = folder / f"{stem}.gz" if (folder / f"{stem}.gz").exists() else folder / stem

@@ -8,14 +8,13 @@ from core.data import acquire, catalog
 from core.errors import StudioError
 from core.names import name_from, slug
 from ui import charts, resources, use_shell, workspace
-from ui.dataset_builder import dataset_builder
 from ui.widgets import explain_unavailable, literal
 
 use_shell()
 st.title("Explore data")
 
-with st.expander("Build a dataset of your own classes: upload images or use the webcam", icon=":material/add_a_photo:"):
-    dataset_builder()
+st.page_link("pages/your_classes.py", label="Build a classifier of your own classes: photos by upload or webcam, "
+             "trained and tried on one page", icon=":material/add_a_photo:")
 
 with st.expander("Import a dataset from a zip with one folder per class", icon=":material/folder_zip:"):
     with st.form("import_zip", clear_on_submit=True):

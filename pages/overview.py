@@ -16,12 +16,14 @@ st.markdown(
     "drawings and photos."
 )
 
-steps = st.columns(4)
+steps = st.columns(5)
 for column, (page, title, text) in zip(steps, [
     ("pages/eda.py", "Explore data", "Class balance, sample grids, mean images, pixel statistics, 2-D maps."),
+    ("pages/your_classes.py", "Your classes", "Your own classifier from 10 photos a class: upload or webcam, "
+                                              "one button to train, try it at once."),
     ("pages/train.py", "Train", "Pick a preset, tune epochs, dropout and learning rate, watch it learn."),
     ("pages/evaluate.py", "Evaluate", "Accuracy, confusion matrix, per-class report, the mistakes it makes."),
-    ("pages/predict.py", "Predict", "Draw a digit or a number, upload photos, see what the model looked at."),
+    ("pages/predict.py", "Predict", "Draw a digit, a number or a garment, upload photos, see where it looked."),
 ]):
     with column.container(border=True):
         st.markdown(f"**{title}**")

@@ -7,7 +7,7 @@ from core.images import decode_image, thumbnail_rgb
 from core.inference.gradcam import overlay
 from core.model import registry
 from ui import charts, resources, selected_model, use_shell, workspace
-from ui.widgets import clear_button, drawing_canvas, enlarge, widget_key
+from ui.widgets import answer_line, clear_button, drawing_canvas, enlarge, widget_key
 
 use_shell()
 st.title("Predict")
@@ -101,10 +101,7 @@ def uploads() -> None:
                          caption=[file_name, "what the model sees"])
             else:
                 st.image(thumbnail_rgb(picture, 224), caption=file_name)
-            answer = f"**{outcome.label}** · {outcome.confidence:.0%}"
-            if outcome.unsure:
-                answer = "Not sure: " + ", ".join(f"{label} {p:.0%}" for label, p in outcome.top(3))
-            st.markdown(answer)
+            st.markdown(answer_line(outcome))
             if outcome.looks_like:
                 st.caption(f"Looks like: {outcome.looks_like[0]} ({outcome.looks_like[1]:.0%})")
             if st.toggle("Grad-CAM", key=f"cam_upload_{number}"):

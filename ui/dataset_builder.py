@@ -1,8 +1,9 @@
-"""The dataset builder on the Explore page: make classes, add images by upload or webcam, see and prune them.
+"""The dataset builder of the Your classes page: make classes, add images by upload or webcam, see and prune
+them, delete a whole dataset.
 
 Everything is written through `core.data.builder` into `custom/<dataset>/<class>/` of the visitor's
-workspace, so the
-command line and the other pages see the dataset as soon as it has images.
+workspace, so the command line and the other pages see the dataset as soon as it has images. The classes and
+their photos are one fragment: adding a photo reruns them, not the page around them.
 """
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from core.data import builder, catalog
 from core.data.splits import MIN_PER_CLASS
 from core.errors import StudioError
 from ui import resources, workspace
-from ui.widgets import literal, renew_widget, widget_key
+from ui.widgets import literal, renew_widget, rerun_part, widget_key
 
 THUMBS_PER_ROW = 8
 NEW = "➕ New dataset"
+PHOTO_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 
 
 def mine():
@@ -28,35 +30,18 @@ def forget(spec: str) -> None:
     resources.forget_dataset(workspace.current().locate(spec))
 
 
-def dataset_builder() -> None:
-    spec = choose_or_create()
-    if spec is None:
-        return
-    flag = f" --workspace {workspace.current().name}" if workspace.current().name else ""
-    st.caption(f"Saved in your workspace as {spec}: the command line trains it with "
-               f"`python -m core train --dataset {spec} --preset photos-transfer{flag}`.")
-    add_class_form(spec)
+def is_ready(spec: str) -> bool:
+    """Whether a built dataset can be trained: two classes or more, each with enough images."""
     classes = builder.classes(spec, data_root=mine())
-    if not classes:
-        st.info("Add a class to start, for example *cat* and *dog*, or *thumbs up* and *thumbs down*.")
-        return
-    camera(spec, list(classes))
-    for class_name, images in classes.items():
-        class_panel(spec, class_name, images)
-    ready = len(classes) >= 2 and all(len(images) >= MIN_PER_CLASS for images in classes.values())
-    if ready and st.button("Explore and train this dataset", type="primary", icon=":material/arrow_forward:"):
-        st.session_state["pending_dataset"] = spec
-        st.rerun()
-    elif not ready:
-        st.caption(f"Training needs at least 2 classes with {MIN_PER_CLASS} images or more each; "
-                   "a few dozen per class give a good model.")
+    return len(classes) >= 2 and all(len(images) >= MIN_PER_CLASS for images in classes.values())
 
 
 def choose_or_create() -> str | None:
+    """The dataset to work on: one of this workspace's, or a new one named here."""
     options = [NEW, *catalog.custom_specs(mine())]
     current = st.session_state.get("builder_dataset")
     index = options.index(current) if current in options else 0
-    choice = st.selectbox("Dataset to build", options, index=index)
+    choice = st.selectbox("Dataset", options, index=index, format_func=lambda o: o.removeprefix("custom/"))
     if choice != NEW:
         st.session_state["builder_dataset"] = choice
         return choice
@@ -73,6 +58,38 @@ def choose_or_create() -> str | None:
                 return None
             st.rerun()
     return None
+
+
+def delete_dataset(spec: str) -> None:
+    """A whole dataset removed, after a confirmation that says what goes."""
+    classes = builder.classes(spec, data_root=mine())
+    images = sum(len(found) for found in classes.values())
+    with st.popover("Delete this dataset", icon=":material/delete_forever:"):
+        st.write(f"Delete **{literal(spec.removeprefix('custom/'))}**: its {len(classes)} classes and {images} "
+                 "images? Models trained on it stay.")
+        if st.button("Yes, delete it", key=f"drop_dataset_{spec}", type="primary"):
+            try:
+                builder.remove_dataset(spec, data_root=mine())
+            except StudioError as exc:  # deleted meanwhile, in another tab
+                st.error(str(exc))
+            forget(spec)
+            st.session_state.pop("builder_dataset", None)
+            st.rerun()
+
+
+@st.fragment
+def classes_and_photos(spec: str) -> None:
+    add_class_form(spec)
+    classes = builder.classes(spec, data_root=mine())
+    if not classes:
+        st.info("Add a class to start, for example *cat* and *dog*, or *thumbs up* and *thumbs down*.")
+        return
+    camera(spec, list(classes))
+    for class_name, images in classes.items():
+        class_panel(spec, class_name, images)
+    if not is_ready(spec):
+        st.caption(f"Training needs at least 2 classes with {MIN_PER_CLASS} images or more each; "
+                   "10 or more per class give a confident model.")
 
 
 def add_class_form(spec: str) -> None:
@@ -95,12 +112,12 @@ def camera(spec: str, class_names: list[str]) -> None:
     if photo is not None:
         added, problems = builder.add_images(spec, target, [(photo.name, photo.getvalue())], data_root=mine())
         for problem in problems:
-            st.error(problem)
+            st.warning(problem)
         if added:
             forget(spec)
             st.toast(f"Added to {target}", icon="📸")
             renew_widget(f"camera_{spec}")  # back to the live picture, ready for the next photo
-            st.rerun()
+            rerun_part()
 
 
 def class_panel(spec: str, class_name: str, images) -> None:
@@ -115,37 +132,38 @@ def class_panel(spec: str, class_name: str, images) -> None:
                 except StudioError as exc:  # removed meanwhile, in another tab
                     st.error(str(exc))
                 forget(spec)
-                st.rerun()
+                rerun_part()
         uploader = f"builder_{spec}_{class_name}"
         for kind, message in st.session_state.pop(f"{uploader}_said", []):
             getattr(st, kind)(message)
-        uploads = st.file_uploader(f"Add images to {class_name}", accept_multiple_files=True,
-                                   type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
+        uploads = st.file_uploader(f"Add images to {class_name}", accept_multiple_files=True, type=PHOTO_TYPES,
                                    key=widget_key(uploader))
         if uploads:
             added, problems = builder.add_images(spec, class_name, [(f.name, f.getvalue()) for f in uploads],
                                                  data_root=mine())
             forget(spec)
             # Kept, the files would be added again after an image is removed: the uploader starts empty.
-            said = [("error", problem) for problem in problems]
+            said = [("warning", problem) for problem in problems]
             if added:
                 said.insert(0, ("success", f"Added {added} image{'s' if added != 1 else ''} to {class_name}."))
             st.session_state[f"{uploader}_said"] = said
             renew_widget(uploader)
-            st.rerun()
+            rerun_part()
         thumbnails(spec, class_name, images)
 
 
 def thumbnails(spec: str, class_name: str, images) -> None:
+    """The class's images in the order they were added, each under the name it had."""
     for start in range(0, len(images), THUMBS_PER_ROW):
         columns = st.columns(THUMBS_PER_ROW)
         for column, path in zip(columns, images[start:start + THUMBS_PER_ROW]):
             try:
-                column.image(resources.thumbnail(str(path), path.stat().st_mtime_ns), width="stretch")
+                column.image(resources.thumbnail(str(path), path.stat().st_mtime_ns), width="stretch",
+                             caption=builder.original_name(path))
             except StudioError:
                 column.caption("unreadable")
             if column.button("Remove", key=f"remove_{spec}_{class_name}_{path.name}", icon=":material/close:",
                              type="tertiary"):
                 builder.remove_image(path, mine())
                 forget(spec)
-                st.rerun()
+                rerun_part()

@@ -29,6 +29,23 @@ def enlarge(image: np.ndarray, side: int = 140) -> np.ndarray:
     return np.kron(image, np.ones((factor, factor) + ((1,) if image.ndim == 3 else ()))).astype(np.uint8)
 
 
+def answer_line(outcome) -> str:
+    """A model's answer to one picture in a gallery: the label and its confidence, the top guesses when it is not
+    sure, or the sentence of a picture it refused."""
+    if isinstance(outcome, StudioError):
+        return str(outcome)
+    if outcome.unsure:
+        return "Not sure: " + ", ".join(f"{label} {p:.0%}" for label, p in outcome.top(3))
+    return f"**{outcome.label}** · {outcome.confidence:.0%}"
+
+
+def rerun_part() -> None:
+    """Rerun the fragment this runs in when this is that fragment's own rerun; during a full run of the page
+    (its first, or a change outside the fragment), Streamlit allows only a rerun of the page."""
+    context = get_script_run_ctx()
+    st.rerun(scope="fragment" if context is not None and context.fragment_ids_this_run else "app")
+
+
 def widget_key(name: str) -> str:
     """The current key of a widget that `clear_button` can empty: a new key mounts an empty widget."""
     return f"{name}_{st.session_state.get(f'{name}_generation', 0)}"

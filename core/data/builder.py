@@ -32,7 +32,8 @@ def create_dataset(name: str, data_root: Path | None = None) -> str:
 
 
 def classes(spec_or_name: str, data_root: Path | None = None) -> dict[str, list[Path]]:
-    """Each class of a built dataset with its images, in name order."""
+    """Each class of a built dataset with its images in the order they were added (their names start with a
+    running number)."""
     folder = dataset_dir(Path(spec_or_name).name, data_root)
     if not folder.is_dir():
         return {}
@@ -45,8 +46,9 @@ def add_class(spec_or_name: str, class_name: str, data_root: Path | None = None)
     name = slug(class_name, fallback="")
     if not name:
         raise DataError("A class needs a name with at least one letter or digit.")
-    if (folder / name).exists():
-        raise DataError(f"The class {name!r} is already there.")
+    same = next((c for c in classes(spec_or_name, data_root) if c.lower() == name.lower()), None)
+    if same is not None:  # "a" and "A" would be two folders, and one class to the person who typed them
+        raise DataError(f"The class {same!r} is already there.")
     (folder / name).mkdir(parents=True)
     return name
 
@@ -60,10 +62,15 @@ def class_dir(spec_or_name: str, class_name: str, data_root: Path | None = None)
 
 def add_images(spec_or_name: str, class_name: str, files: list[tuple[str, bytes]],
                data_root: Path | None = None) -> tuple[int, list[str]]:
-    """Keep each file that decodes as an image; returns (how many were added, a sentence per refused file).
+    """Keep each file that decodes as an image; returns (how many were added, a sentence per file not added).
 
-    A file whose content is already in the class is not added twice (a second press of a camera)."""
+    Each is saved as `<running number>-<its own name>-<content digest>`, so the class lists in upload order
+    under names the person knows. A file whose content is already in the class is not added twice (a second
+    press of a camera), and the sentence says so."""
     folder = class_dir(spec_or_name, class_name, data_root)
+    known = {image_digest(p): p for p in classes(spec_or_name, data_root)[class_name]}
+    number = 1 + max((int(p.name.split("-", 1)[0]) for p in known.values() if p.name.split("-", 1)[0].isdigit()),
+                     default=0)
     added, problems = 0, []
     for file_name, data in files:
         try:
@@ -71,15 +78,29 @@ def add_images(spec_or_name: str, class_name: str, files: list[tuple[str, bytes]
         except StudioError as exc:
             problems.append(f"{file_name}: {exc}")
             continue
-        digest = hashlib.sha256(data).hexdigest()[:16]
-        target = folder / f"{digest}{'.png' if image.mode == 'RGBA' else '.jpg'}"
-        if target.exists():
+        digest = hashlib.sha256(data).hexdigest()[:12]
+        if digest in known:
+            problems.append(f"{file_name} is already in {class_name} (as {original_name(known[digest])}), so it "
+                            "was not added again.")
             continue
-        # Saved as decoded: upright (EXIF applied, which TensorFlow's decoder would ignore) and at most
-        # 2,048 px, so training and prediction see the same picture.
-        image.save(target, quality=95)
+        stem = slug(Path(file_name).stem, fallback="photo", length=40)
+        target = folder / f"{number:04d}-{stem}-{digest}{'.png' if image.mode == 'RGBA' else '.jpg'}"
+        image.save(target, quality=95)  # as decoded: upright, and small enough for any model here
+        known[digest] = target
+        number += 1
         added += 1
     return added, problems
+
+
+def image_digest(path: Path) -> str:
+    """The content digest in a built image's name (older ones were named by the digest alone)."""
+    return path.stem.rsplit("-", 1)[-1]
+
+
+def original_name(path: Path) -> str:
+    """The name a built image had when it was added: `0007-my-cat-3f…` → `my-cat`."""
+    parts = path.stem.split("-")
+    return "-".join(parts[1:-1]) if len(parts) > 2 and parts[0].isdigit() else path.name
 
 
 def remove_image(path: Path, data_root: Path | None = None) -> None:
@@ -92,3 +113,11 @@ def remove_image(path: Path, data_root: Path | None = None) -> None:
 def remove_class(spec_or_name: str, class_name: str, data_root: Path | None = None) -> None:
     """Remove exactly the class shown ("my dogs" once removed the class my-dogs)."""
     shutil.rmtree(class_dir(spec_or_name, class_name, data_root))
+
+
+def remove_dataset(spec_or_name: str, data_root: Path | None = None) -> None:
+    """Remove a whole built dataset: its classes and their images."""
+    folder = dataset_dir(Path(spec_or_name).name, data_root)
+    if not folder.is_dir():
+        raise DataError(f"There is no dataset called {folder.name!r} in your workspace.")
+    shutil.rmtree(folder)

@@ -122,6 +122,12 @@ def custom_specs(data_root: Path | None = None) -> list[str]:
     return sorted(f"{CUSTOM}/{p.name}" for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def has_images(spec: str, data_root: Path | None = None) -> bool:
+    """Whether a person's dataset holds at least one file in a class folder (an empty one is not offered)."""
+    folder = (data_root or config.data_dir()) / spec
+    return any(child.is_dir() and any(f.is_file() for f in child.iterdir()) for child in folder.iterdir())
+
+
 def known_specs(data_root: Path | None = None) -> list[str]:
-    """The datasets to offer: the built-in ones and every class folder a person added."""
-    return [*BUILT_IN, *custom_specs(data_root)]
+    """The datasets to offer: the built-in ones and every class folder a person added that holds images."""
+    return [*BUILT_IN, *(spec for spec in custom_specs(data_root) if has_images(spec, data_root))]

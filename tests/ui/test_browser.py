@@ -17,7 +17,8 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path("/usr/bin/chromium").exists() and "CHROMIUM" not in os.environ,
                                  reason="Debian's chromium is not installed (apt-get install chromium)")]
 SAVE = os.environ.get("SAVE_SCREENSHOTS") == "1"
-PAGES = [("", "overview"), ("eda", "eda"), ("train", "train"), ("evaluate", "evaluate"), ("predict", "predict")]
+PAGES = [("", "overview"), ("eda", "eda"), ("your_classes", "your-classes"), ("train", "train"),
+         ("evaluate", "evaluate"), ("predict", "predict")]
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +120,10 @@ def set_sample_limit(page, value: str) -> None:
     field.fill(value)
 
 
-def test_build_a_dataset_in_the_browser_train_it_through_a_reload_and_predict(server, browser, tmp_path):
+def test_your_classes_end_to_end_upload_webcam_train_through_a_reload_and_try_on_the_same_page(
+        server, browser, tmp_path):
+    """Issue 24: make 2 classes, add photos by upload and by the (fake) webcam, train with the one button,
+    reload in the middle, and try a held-out photo on the same page."""
     from tests.support import make_photo
 
     folder = tmp_path / "photos"
@@ -132,12 +136,11 @@ def test_build_a_dataset_in_the_browser_train_it_through_a_reload_and_predict(se
     shots = Path(os.environ.get("SCREENSHOT_DIR", tmp_path))
 
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
-    page.goto(f"{server}/eda")
+    page.goto(f"{server}/your_classes")
     wait_until_idle(page)
-    page.get_by_text("Build a dataset of your own classes", exact=False).click()
     page.get_by_label("Name of the new dataset").fill("shapes")
     page.get_by_role("button", name="Create").click()
-    page.wait_for_selector("text=Saved in your workspace as custom/shapes", timeout=60000)
+    page.wait_for_selector("text=Add a class to start", timeout=60000)
     for name in ("disc", "square"):
         page.get_by_label("New class").fill(name)
         page.get_by_role("button", name="Add class").click()
@@ -148,31 +151,28 @@ def test_build_a_dataset_in_the_browser_train_it_through_a_reload_and_predict(se
         uploader.locator('input[type="file"]').set_input_files(sorted(str(p) for p in folder.glob(f"{name}*.png")))
         page.wait_for_selector(f"text=Added 12 images to {name}", timeout=60000)
         wait_until_idle(page)
+    page.get_by_text("Use the webcam", exact=True).first.click()
+    page.get_by_role("button", name="Take Photo").click()  # Chromium's fake camera: a moving test pattern
+    page.wait_for_selector("text=disc · 13 images", timeout=60000)
+    wait_until_idle(page)
     assert exceptions_on(page) == 0
-    page.screenshot(path=str(shots / "dataset-builder.png"))
-    page.get_by_role("button", name="Explore and train this dataset").click()
-    wait_until_idle(page)
+    page.screenshot(path=str(shots / "your-classes.png"), full_page=True)
 
-    page.get_by_test_id("stSidebarNav").get_by_text("Train", exact=True).click()
-    wait_until_idle(page)
-    assert "Width (filters" not in page.inner_text('[data-testid="stMain"]')  # photos-transfer, the first preset
-    page.get_by_role("button", name="Start training").click()
-    page.wait_for_selector("text=/Starting up|Epoch \\d+/", timeout=120000)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_selector("text=/Waiting|Starting up|Computing features|Fitting/", timeout=120000)
     page.reload()  # in the middle of the run
-    page.wait_for_selector("text=Finished", timeout=300000)
+    page.wait_for_selector("text=/Trained \\S+ in/", timeout=300000)
     wait_until_idle(page)
-    body = page.inner_text("body")
-    assert "Evaluate this model" in body and "start-up" in body and exceptions_on(page) == 0
-    model = re.search(r"model (\S+) saved", body).group(1)
-    page.screenshot(path=str(shots / "finished-run.png"))
-
-    page.get_by_test_id("stSidebarNav").get_by_text("Predict", exact=True).click()
-    wait_until_idle(page)
-    assert f"Model {model}" in page.inner_text('[data-testid="stMain"]')  # the new model is the selected one
-    page.locator('input[type="file"]').last.set_input_files(str(held_out))
+    main = page.locator('[data-testid="stMain"]')
+    assert "Estimated accuracy" in main.inner_text() and exceptions_on(page) == 0  # 13 photos a class: folds
+    page.get_by_test_id("stFileUploader").filter(has_text="Photos to try").locator('input[type="file"]') \
+        .set_input_files(str(held_out))
     page.wait_for_selector("text=held-out-disc.png", timeout=60000)
     wait_until_idle(page)
-    assert re.search(r"\bdisc\b · \d+%", page.inner_text('[data-testid="stMain"]')), page.inner_text("body")
+    assert re.search(r"\bdisc\b · \d+%", main.inner_text()), main.inner_text()
+    page.get_by_role("button", name="Export to TFLite").click()
+    page.wait_for_selector("text=/Download shapes\\S*\\.tflite/", timeout=120000)
+    page.screenshot(path=str(shots / "your-classes-trained.png"), full_page=True)
     assert exceptions_on(page) == 0
     page.close()
 

@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 from core.workspace import DEFAULT, Workspace
 from tests.support import ROOT, SEVEN, badfiles, build_photo_folder, canvas_rgba
 
-PAGES = ["pages/overview.py", "pages/eda.py", "pages/train.py", "pages/evaluate.py", "pages/predict.py"]
+PAGES = ["pages/overview.py", "pages/eda.py", "pages/your_classes.py", "pages/train.py", "pages/evaluate.py",
+         "pages/predict.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -311,7 +312,7 @@ def test_a_model_that_cannot_learn_is_called_out_after_training(studio):
 
 
 @pytest.mark.slow
-def test_the_dataset_builder_makes_a_class_folder_the_cli_can_train(studio):
+def test_your_classes_builds_a_class_folder_trains_it_and_tries_it_on_the_same_page(studio):
     from tests.support import make_photo
 
     def png(kind, seed):
@@ -319,25 +320,29 @@ def test_the_dataset_builder_makes_a_class_folder_the_cli_can_train(studio):
         make_photo(kind, seed=seed).save(buffer, "PNG")
         return buffer.getvalue()
 
-    app = open_page("pages/eda.py")
+    app = open_page("pages/your_classes.py")
     by_label(app.text_input, "Name of the new dataset").set_value("hand signs")
     app.button[[b.label for b in app.button].index("Create")].click()
     app.run()
     no_problems(app)
     assert app.session_state["builder_dataset"] == "custom/hand-signs"
-    for class_name in ("thumbs up", "thumbs down"):
+    for class_name in ("thumbs up", "Thumbs Up", "thumbs down"):
         by_label(app.text_input, "New class").set_value(class_name)
         app.button[[b.label for b in app.button].index("Add class")].click()
         app.run()
+        if class_name == "Thumbs Up":  # one class, whatever the case
+            assert any("'thumbs-up' is already there" in e.value for e in app.error), [e.value for e in app.error]
     no_problems(app)
     for kind, class_name in enumerate(("thumbs-up", "thumbs-down")):
         files = [(f"{class_name}{i}.png", png(kind, i), "image/png") for i in range(4)]
-        files.append(("notes.png", b"not an image at all", "image/png"))
+        files += [("notes.png", b"not an image at all", "image/png"), ("again.png", png(kind, 0), "image/png")]
         by_label(app.file_uploader, f"Add images to {class_name}").set_value(files)
         app.run()
         no_problems(app)
         assert any(f"Added 4 images to {class_name}" in s.value for s in app.success)
-        assert any("notes.png" in e.value for e in app.error)  # a bad file is named, the rest are kept
+        said = [w.value for w in app.warning]
+        assert any("notes.png" in w for w in said)  # a bad file is named, the rest are kept
+        assert any(f"again.png is already in {class_name}" in w for w in said)  # a duplicate is said, not dropped
     folder = studio / "data" / "custom" / "hand-signs"
     assert sorted(p.name for p in folder.iterdir()) == ["thumbs-down", "thumbs-up"]
     assert len(list((folder / "thumbs-up").iterdir())) == 4
@@ -345,13 +350,26 @@ def test_the_dataset_builder_makes_a_class_folder_the_cli_can_train(studio):
                ).click()
     app.run()
     assert len(list((folder / "thumbs-up").iterdir())) == 3
-    app.button[[b.label for b in app.button].index("Explore and train this dataset")].click()
+    assert "/" + str(studio) not in str(app)  # no message shows a server path
+
+    app.button[[b.label for b in app.button].index("Train")].click()
+    app.run()
+    deadline = time.time() + 240
+    while time.time() < deadline and not any("Trained" in s.value for s in app.success):
+        time.sleep(1)
+        app.run()
+    no_problems(app)
+    assert any("Trained" in s.value for s in app.success), [e.value for e in app.error]
+    assert any("Estimated accuracy" in c.value for c in app.caption)  # 7 photos: every one trains, folds estimate
+    app.file_uploader(key="try_uploads_0").set_value([("new.png", png(1, 77), "image/png")])
     app.run()
     no_problems(app)
-    assert app.session_state["dataset"] == "custom/hand-signs"
-    app.button(key="drop_custom/hand-signs_thumbs-down").click()
+    assert any("thumbs-down" in m.value or "Not sure" in m.value for m in app.markdown)
+
+    app.button(key="drop_dataset_custom/hand-signs").click()
     app.run()
-    assert sorted(p.name for p in folder.iterdir()) == ["thumbs-up"]
+    no_problems(app)
+    assert not folder.exists() and "builder_dataset" not in app.session_state
 
 
 def test_delete_a_model_and_a_run_with_confirmation(studio_with_model):
