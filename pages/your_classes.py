@@ -1,6 +1,7 @@
 """Your classes: name your classes, add photos, train with one button, try the model at once, take it away."""
 import streamlit as st
 
+from core.data.splits import MIN_PER_CLASS
 from core.errors import StudioError
 from core.evaluation import estimate_sentence
 from core.images import decode_image, thumbnail_rgb
@@ -57,10 +58,11 @@ def train_step() -> None:
         st.caption(sentence or f"Test accuracy {latest.result.test_accuracy:.1%}.")
     elif latest is not None and latest.status in ("failed", "interrupted"):
         st.error(latest.detail or "The last run failed.")
-    ready = is_ready(spec)
-    again = "Train again" if latest is not None else "Train"
-    if st.button(again, type="primary", icon=":material/model_training:", disabled=not ready,
-                 help=None if ready else "Add at least 2 classes with a few photos each first."):
+    # Never disabled: photos are added in another fragment, which does not rerun this one.
+    if st.button("Train again" if latest is not None else "Train", type="primary", icon=":material/model_training:"):
+        if not is_ready(spec):
+            st.warning(f"Add at least 2 classes with {MIN_PER_CLASS} photos or more each first.")
+            return
         try:
             queue.submit(TrainConfig(dataset=spec, preset=PRESET), where)
         except StudioError as exc:

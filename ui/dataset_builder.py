@@ -38,9 +38,13 @@ def is_ready(spec: str) -> bool:
 
 def choose_or_create() -> str | None:
     """The dataset to work on: one of this workspace's, or a new one named here."""
-    options = [NEW, *catalog.custom_specs(mine())]
-    current = st.session_state.get("builder_dataset")
-    index = options.index(current) if current in options else 0
+    built = catalog.custom_specs(mine())
+    options = [NEW, *built]
+    # After a reload: the dataset picked in the sidebar if it is one of these, else the one changed last.
+    newest = max(built, key=lambda spec: (mine() / spec).stat().st_mtime_ns, default=NEW)
+    current = next((c for c in (st.session_state.get("builder_dataset"), st.session_state.get("dataset"))
+                    if c in built), newest)
+    index = options.index(current)
     choice = st.selectbox("Dataset", options, index=index, format_func=lambda o: o.removeprefix("custom/"))
     if choice != NEW:
         st.session_state["builder_dataset"] = choice
@@ -115,7 +119,7 @@ def camera(spec: str, class_names: list[str]) -> None:
             st.warning(problem)
         if added:
             forget(spec)
-            st.toast(f"Added to {target}", icon="📸")
+            st.toast(f"Added to {target}", icon=":material/photo_camera:")
             renew_widget(f"camera_{spec}")  # back to the live picture, ready for the next photo
             rerun_part()
 

@@ -152,6 +152,8 @@ def test_your_classes_end_to_end_upload_webcam_train_through_a_reload_and_try_on
         page.wait_for_selector(f"text=Added 12 images to {name}", timeout=60000)
         wait_until_idle(page)
     page.get_by_text("Use the webcam", exact=True).first.click()
+    page.wait_for_function("() => { const v = document.querySelector('[data-testid=\"stCameraInput\"] video');"
+                           " return v && v.readyState >= 2 && v.videoWidth > 0; }", timeout=60000)
     page.get_by_role("button", name="Take Photo").click()  # Chromium's fake camera: a moving test pattern
     page.wait_for_selector("text=disc · 13 images", timeout=60000)
     wait_until_idle(page)
