@@ -143,11 +143,12 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: recipe.Emi
                                    preset.crop, view, progress)[0]
 
         views = TRAIN_VIEWS if cfg.augment else (PLAIN,)
-        weights = recipe.class_weights(train_split.y, num_classes, cfg.class_weights)
         everything = specs.merged(train_split, val_split, data.test)
         if not cfg.fine_tune_epochs and linear_head.is_few(everything.y, num_classes):
             return few_photos(cfg, model, everything, [features(everything, view, "training") for view in views],
-                              num_classes, weights, emit, should_stop)
+                              num_classes, recipe.class_weights(everything.y, num_classes, cfg.class_weights),
+                              emit, should_stop)
+        weights = recipe.class_weights(train_split.y, num_classes, cfg.class_weights)
         x_train = [features(train_split, view, "training") for view in views]
         x_val = features(val_split, PLAIN, "validation")
         emit(Start(epochs=1 + cfg.fine_tune_epochs, steps=1, precision="float32", train_samples=len(train_split),
