@@ -50,6 +50,8 @@ def train_step() -> None:
         st.session_state["classes_run_active"] = True
         return
     if st.session_state.pop("classes_run_active", False):
+        if latest is not None and latest.model:
+            st.session_state["pending_model"] = latest.model  # the sidebar selects the new model
         st.rerun(scope="app")  # the run ended: the new model appears below and in the sidebar
     if latest is not None and latest.status == "done" and latest.result:
         st.success(f"Trained **{latest.result.model}** in {run_status.total_seconds(latest):.0f} s.")
