@@ -76,7 +76,7 @@ class ModelInfo:
         return self.loose_file or self.path / MODEL_FILE
 
 
-SHIPPED = ("mnist", "catsdogs")  # the models a fresh clone answers with: never deleted or replaced
+SHIPPED = ("mnist", "fashion", "catsdogs")  # the models a fresh clone answers with: never deleted or replaced
 
 
 def check_can_save(name: str, root: Path | None = None, replace: bool = False) -> None:

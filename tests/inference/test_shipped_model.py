@@ -1,4 +1,5 @@
-"""The shipped digit model: loadable alone with safe_mode, >= 99.6% on the official test set, described."""
+"""The shipped digit and clothing models: loadable alone with safe_mode, above their targets on the official
+test sets, described."""
 import json
 
 import numpy as np
@@ -35,3 +36,20 @@ def test_official_test_accuracy_with_an_independent_loader():
     predicted = np.concatenate([np.asarray(model(images[i:i + 2000], training=False)).argmax(axis=1)
                                 for i in range(0, len(images), 2000)])
     assert (predicted == labels).mean() >= 0.9960
+
+
+FASHION = ROOT / "models" / "fashion"
+
+
+def test_the_shipped_fashion_model_says_how_it_was_made_and_reads_a_product_photo():
+    from core.inference.predictor import Predictor
+    from core.model import registry
+    from tests.inference.test_garment_input import product_photo
+
+    meta = json.loads((FASHION / "meta.json").read_text())
+    assert meta["kind"] == "clothing" and meta["preset"] == "fashion-cnn" and meta["input_shape"] == [28, 28, 1]
+    assert meta["metrics"]["test_accuracy"] >= 0.935 and meta["metrics"]["test_samples"] == 10000
+    assert "minutes" in meta["note"] and meta["training_seconds"] > 0
+    assert (FASHION / "model.keras").stat().st_size < 5 * 1024 * 1024
+    predictor = Predictor(registry.load_model(registry.resolve(str(FASHION))), meta["class_names"], "clothing")
+    assert predictor.predict(product_photo()).label == "trouser"
