@@ -92,8 +92,9 @@ def fitted_head(x, y, x_val, y_val, num_classes: int, cfg: TrainConfig, weights,
     started = time.time()
     head = linear_head.fit(x, y, num_classes, cfg.epochs, weights)
     val = linear_head.probabilities(head, x_val) if val_probabilities is None else val_probabilities
-    metrics = {"loss": log_loss(linear_head.probabilities(head, x), y), "accuracy": accuracy(head, x, y),
-               "val_loss": log_loss(val, y_val), "val_accuracy": float((val.argmax(axis=1) == y_val).mean())}
+    train = linear_head.probabilities(head, x)
+    metrics = {"loss": log_loss(train, y), "accuracy": accuracy(train, y),
+               "val_loss": log_loss(val, y_val), "val_accuracy": accuracy(val, y_val)}
     emit(Epoch(epoch=1, epochs=1 + cfg.fine_tune_epochs, steps=1, eta=0.0, seconds=time.time() - started,
                lr=0.0, metrics=metrics))
     emit(Status(f"The classifier converged in {head.passes} passes over the features" if head.converged else
@@ -120,8 +121,8 @@ def log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float(-np.log(np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)).mean())
 
 
-def accuracy(head, x, y) -> float:
-    return float((linear_head.probabilities(head, x).argmax(axis=1) == y).mean())
+def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    return float((probabilities.argmax(axis=1) == labels).mean())
 
 
 def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: recipe.Emit,
