@@ -55,16 +55,12 @@ def regression_accuracy(train_x, train_y, test_x, test_y) -> float:
     return float((fitted.predict(test_x) == test_y).mean())
 
 
-def one_run(files, shots: int, seed: int, test: int, overrides: dict, work: Path) -> dict:
-    from core.images import read_image_file
-    from core.inference.predictor import Predictor
-    from core.model import registry
-    from core.model.presets import get_preset
-    from core.training import transfer
+def train_on(files, rest, shots: int, seed: int, overrides: dict, work: Path):
+    """(the model's name, the config) after `core train` with photos-transfer on `shots` photos a class of `rest`,
+    copied into a fresh dataset of the scratch studio `work`, from an empty feature cache."""
     from core.training.config import TrainConfig
     from core.training.train import train
 
-    held, rest = draw(files, test, seed)
     dataset = work / "data" / "custom" / f"shots-{shots}-seed-{seed}"
     for name in files:
         (dataset / name).mkdir(parents=True)
@@ -73,14 +69,27 @@ def one_run(files, shots: int, seed: int, test: int, overrides: dict, work: Path
     shutil.rmtree(work / "data" / ".features", ignore_errors=True)  # each run computes its own features
     cfg = TrainConfig(dataset=f"custom/{dataset.name}", preset="photos-transfer", name=dataset.name,
                       **overrides).ready()
-    started = time.perf_counter()
     train(cfg)
+    return dataset.name, cfg
+
+
+def one_run(files, shots: int, seed: int, test: int, overrides: dict, work: Path) -> dict:
+    from core.images import read_image_file
+    from core.inference.predictor import Predictor
+    from core.model import registry
+    from core.model.presets import get_preset
+    from core.training import transfer
+
+    held, rest = draw(files, test, seed)
+    started = time.perf_counter()
+    name, cfg = train_on(files, rest, shots, seed, overrides, work)
     seconds = time.perf_counter() - started
+    dataset = work / "data" / "custom" / name
 
     class_names = list(files)
     test_paths = [p for name in class_names for p in held[name]]
     test_y = np.repeat(np.arange(len(class_names)), test)
-    info = registry.resolve(dataset.name)
+    info = registry.resolve(name)
     predictor = Predictor.from_info(info)
     order = info.meta["class_names"]
     outcomes = predictor.predict_many([read_image_file(p) for p in test_paths])
@@ -100,6 +109,21 @@ def one_run(files, shots: int, seed: int, test: int, overrides: dict, work: Path
             "settings": {k: getattr(cfg, k) for k in ("epochs", "fine_tune_epochs", "dropout", "learning_rate")}}
 
 
+def scratch_runs(shots_list: list[int], seeds: int, run) -> list[dict]:
+    """`run(shots, seed, work)` for every number of shots and seed, in one scratch studio `work`; each row is
+    printed as it comes."""
+    runtime.import_tensorflow_quietly()
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        os.environ.update(STUDIO_DATA_DIR=str(work / "data"), STUDIO_MODELS_DIR=str(work / "models"))
+        for shots in shots_list:
+            for seed in range(seeds):
+                rows.append(run(shots, seed, work))
+                print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", default=os.environ.get("FLOWERS_DIR"), help="class subfolders of real photos")
@@ -115,16 +139,8 @@ def main() -> None:
     files = class_files(Path(args.folder))
     overrides = {k: v for k, v in (("epochs", args.epochs), ("fine_tune_epochs", args.fine_tune_epochs))
                  if v is not None}
-    runtime.import_tensorflow_quietly()
-    rows = []
-    with tempfile.TemporaryDirectory() as scratch:
-        work = Path(scratch)
-        os.environ.update(STUDIO_DATA_DIR=str(work / "data"), STUDIO_MODELS_DIR=str(work / "models"))
-        for shots in args.shots:
-            for seed in range(args.seeds):
-                row = one_run(files, shots, seed, args.test, overrides, work)
-                print(json.dumps(row), flush=True)
-                rows.append(row)
+    rows = scratch_runs(args.shots, args.seeds, lambda shots, seed, work: one_run(files, shots, seed, args.test,
+                                                                                  overrides, work))
     print(f"\n{len(files)} classes ({', '.join(files)}), {args.test} test photos a class, {args.seeds} seeds\n")
     print("| photos a class | photos-transfer | converged regression | training time |")
     print("|---|---|---|---|")

@@ -33,6 +33,10 @@ class NotAPetError(ImageError):
     """A cat-or-dog model was shown a photo that is neither."""
 
 
+class NoneOfYourClassesError(ImageError):
+    """A model trained on a person's own classes was shown a photo far from all of them."""
+
+
 class ModelError(StudioError):
     """A model cannot be built, saved or loaded."""
 

@@ -8,6 +8,7 @@ from core import eda
 from core.data import catalog
 from core.errors import StudioError
 from core.evaluation import estimate_sentence
+from core.model import familiar
 from core.model.presets import PRESETS, get_preset, presets_for
 from core.names import name_from
 from core.training import queue, runs
@@ -138,6 +139,8 @@ def outcome(run: runs.Run) -> None:
     if final.estimate:
         st.info(estimate_sentence({"test_accuracy": final.test_accuracy, "estimate": final.estimate}),
                 icon=":material/info:")
+    if final.familiar:
+        st.info(familiar.sentence(final.familiar), icon=":material/help:")
     if final.near_chance:
         st.warning(f"This model has learned next to nothing: its validation accuracy "
                    f"({final.val_accuracy:.0%}) is within a few points of always guessing the most common class "

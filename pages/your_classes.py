@@ -5,6 +5,7 @@ from core.data.splits import MIN_PER_CLASS
 from core.errors import StudioError
 from core.evaluation import estimate_sentence
 from core.images import decode_image, thumbnail_rgb
+from core.model import familiar
 from core.training import queue, runs
 from core.training.config import TrainConfig
 from ui import resources, run_status, use_shell, workspace
@@ -58,6 +59,8 @@ def train_step() -> None:
         sentence = estimate_sentence({"test_accuracy": latest.result.test_accuracy,
                                       "estimate": latest.result.estimate})
         st.caption(sentence or f"Test accuracy {latest.result.test_accuracy:.1%}.")
+        if latest.result.familiar:
+            st.caption(familiar.sentence(latest.result.familiar))
     elif latest is not None and latest.status in ("failed", "interrupted"):
         st.error(latest.detail or "The last run failed.")
     # Never disabled: photos are added in another fragment, which does not rerun this one.

@@ -4,7 +4,9 @@ A loaded model is shared by every dashboard session, so it is only ever called t
 one traced `tf.function` (`model(x, training=False)`) or one TFLite interpreter behind a lock,
 both safe to call from many threads and much faster than `model.predict` for a single image.
 A model on the pretrained backbone also answers with ImageNet's own guess ("looks like: tabby"),
-from the same pass, and a cat-or-dog model refuses a photo that ImageNet sees as neither. A digit
+from the same pass, and a cat-or-dog model refuses a photo that ImageNet sees as neither. One trained in
+the studio also measures, in that pass, how far the photo is from each of its classes, and answers "none
+of your classes" past its calibrated limit (`core.model.familiar`). A digit
 model is served with the digit gate (`core.model.gate`) in the same pass, and refuses a letter,
 a symbol or a drawing as "not a digit".
 """
@@ -21,13 +23,13 @@ import tensorflow as tf
 from keras import layers
 from PIL import Image
 
-from core.errors import ImageError, ModelError, NotADigitError, NotAPetError, StudioError
+from core.errors import ImageError, ModelError, NoneOfYourClassesError, NotADigitError, NotAPetError, StudioError
 from core.images import photo_array, read_image_file
 from core.inference.digit_input import prepare_digit, split_digits
 from core.inference.garment_input import prepare_garment
 from core.inference.gradcam import grad_cam
 from core.inference.tflite import LiteRunner, tflite_bytes
-from core.model import lite0, registry
+from core.model import familiar, lite0, registry
 from core.model.gate import INPUT_SHAPE as DIGIT_INPUT
 from core.model.gate import load_gate
 
@@ -106,9 +108,10 @@ class Predictor:
     """A loaded model with its class names and input convention; safe to share between threads."""
 
     def __init__(self, model, class_names: list[str], kind: str, fast_single: bool = False, crop: float = 1.0,
-                 backbone: str | None = None):
+                 backbone: str | None = None, familiarity: familiar.Familiarity | None = None):
         """`fast_single` converts the model to TFLite once (a second or so) for quick single-image answers;
-        the dashboard wants it, a one-off command line run does not."""
+        the dashboard wants it, a one-off command line run does not. `familiarity` (a model on the pretrained
+        backbone) refuses photos far from every class."""
         self.model = model
         self.class_names = list(class_names)
         self.kind = kind
@@ -117,8 +120,9 @@ class Predictor:
         self.pets = {name.lower() for name in self.class_names} <= PET_CLASSES and len(self.class_names) == 2
         self.backbone = backbone
         self.gate_threshold = None
+        self.familiarity = familiarity if backbone else None
         if backbone:
-            self.serving = with_imagenet_head(model)
+            self.serving = with_imagenet_head(model, self.familiarity)
         elif kind == "digits" and self.input_shape == DIGIT_INPUT:
             self.serving, self.gate_threshold = with_digit_gate(model)
         else:
@@ -141,12 +145,20 @@ class Predictor:
         """Load a resolved registry model (`registry.resolve`)."""
         model = registry.load_model(info)
         meta = info.meta or registry.completed_meta(model, info.name, {})  # a loose .keras file has no meta
+        familiarity = None
+        if meta.get("backbone") and info.loose_file is None:
+            width = model.get_layer(lite0.FEATURES_LAYER).output.shape[-1]
+            try:
+                familiarity = familiar.read(info.path, len(meta["class_names"]), width)
+            except familiar.Unreadable:
+                familiarity = None  # the model still answers, as one trained before the check would
         return cls(model, meta["class_names"], meta["kind"], fast_single, crop=meta.get("crop", 1.0),
-                   backbone=meta.get("backbone"))
+                   backbone=meta.get("backbone"), familiarity=familiarity)
 
     def outputs(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(class probabilities, what the serving model adds or None) for a batch: ImageNet's probabilities
-        for a model on the pretrained backbone, the gate's P(not a digit) for a digit model."""
+        (then the squared distances to the classes, with a familiarity) for a model on the pretrained
+        backbone, the gate's P(not a digit) for a digit model."""
         batch = np.asarray(batch, dtype=np.float32)
         if self._single is not None and len(batch) <= FEW:
             # A few pictures go one by one through the TFLite interpreter: as fast, and TensorFlow never
@@ -172,15 +184,31 @@ class Predictor:
                 results.append(NotADigitError(NOT_A_DIGIT))
                 continue
             if self.backbone:
-                looks_like = imagenet_guess(extra[i])
-                if self.pets and pet_share(extra[i]) < PET_SHARE_BELOW:
+                imagenet = extra[i, :IMAGENET_CLASSES]
+                looks_like = imagenet_guess(imagenet)
+                if self.pets and pet_share(imagenet) < PET_SHARE_BELOW:
                     results.append(NotAPetError(f"This doesn't look like a cat or a dog (it looks more like: "
                                                 f"{looks_like[0]})."))
+                    continue
+                refusal = self._unfamiliar(extra[i, IMAGENET_CLASSES:], looks_like)
+                if refusal:
+                    results.append(refusal)
                     continue
             index = int(np.argmax(p))
             results.append(Prediction(self.class_names[index], index, float(p[index]), p.tolist(), self.class_names,
                                       inputs[i], None if boxes is None else boxes[i], looks_like))
         return results
+
+    def _unfamiliar(self, squared_distances: np.ndarray, looks_like) -> NoneOfYourClassesError | None:
+        """"None of your classes" for a photo farther than the calibrated limit from every class, else None."""
+        if self.familiarity is None:
+            return None
+        distances = np.sqrt(np.maximum(squared_distances, 0.0))
+        if distances.min() <= self.familiarity.threshold:
+            return None
+        nearest = self.class_names[int(np.argmin(distances))]
+        return NoneOfYourClassesError(f"None of your classes: this photo is far from all of them (the nearest is "
+                                      f"{nearest}; it looks more like: {looks_like[0]}).")
 
     def model_input(self, picture, is_sketch: bool = False) -> np.ndarray:
         """What the model receives for one picture (a PIL image or an array); a garment sketch has its outlines
@@ -245,19 +273,29 @@ class Predictor:
 
 
 BATCH = 64
+IMAGENET_CLASSES = 1000
 NOT_A_DIGIT = "That doesn't look like a digit. Draw or photograph one digit, 0 to 9."
 FEW = 16  # up to this many pictures, a fast-single predictor answers one by one (see `outputs`)
 
 
-def with_imagenet_head(model):
-    """The model plus ImageNet's classifier on the same pooled features: one pass gives both answers.
+def with_imagenet_head(model, familiarity: familiar.Familiarity | None = None):
+    """The model plus ImageNet's classifier on the same pooled features, and with a familiarity the squared
+    distance of the unit-length features to each class centre: one pass gives every answer.
 
-    One output, the two joined (classes first): TFLite need not keep the order of several outputs."""
+    One output, all joined (classes, ImageNet, distances): TFLite need not keep the order of several outputs."""
     features = model.get_layer(lite0.FEATURES_LAYER).output
-    imagenet = layers.Dense(1000, activation="softmax", name="imagenet")
-    serving = keras.Model(model.inputs, layers.Concatenate(name="classes_then_imagenet")(
-        [model.output, imagenet(features)]))
+    imagenet = layers.Dense(IMAGENET_CLASSES, activation="softmax", name="imagenet")
+    parts = [model.output, imagenet(features)]
+    distance = None
+    if familiarity is not None:
+        # |u - c|² = 1 - 2 u·c + |c|² for a unit-length u: one dense layer over the normalised features
+        distance = layers.Dense(len(familiarity.centres), name="squared_distances")
+        parts.append(distance(layers.UnitNormalization(name="unit_features")(features)))
+    serving = keras.Model(model.inputs, layers.Concatenate(name="classes_then_imagenet")(parts))
     imagenet.set_weights(list(lite0.imagenet_head()))
+    if distance is not None:
+        centres = familiarity.centres
+        distance.set_weights([-2.0 * centres.T, 1.0 + (centres ** 2).sum(axis=1)])
     return serving
 
 

@@ -140,8 +140,9 @@ def _being_trained(root: Path, name: str) -> bool:
 
 
 def save_model(model, name: str, meta: dict, history: dict | None = None, root: Path | None = None,
-               replace: bool = False) -> ModelInfo:
-    """Save atomically. The optimizer state is not kept: saved models are for inference and evaluation."""
+               replace: bool = False, extras: dict[str, bytes] | None = None) -> ModelInfo:
+    """Save atomically. The optimizer state is not kept: saved models are for inference and evaluation.
+    `extras` are more files of the model folder, by plain file name (a calibration, say)."""
 
     root = Path(root or config.models_dir())
     check_can_save(name, root, replace)
@@ -162,6 +163,8 @@ def save_model(model, name: str, meta: dict, history: dict | None = None, root: 
         without_optimizer(model).save(staging / MODEL_FILE)
         (staging / META_FILE).write_text(json.dumps(meta, indent=2, default=_json_default))
         (staging / HISTORY_FILE).write_text(json.dumps(history or {}, default=_json_default))
+        for file_name, content in (extras or {}).items():
+            (staging / Path(file_name).name).write_bytes(content)
         for item in staging.iterdir():
             with open(item, "rb") as handle:
                 os.fsync(handle.fileno())

@@ -79,6 +79,7 @@ class Done(Event):
     chance_accuracy: float | None = None
     auc: float | None = None
     estimate: dict | None = None  # how the accuracy was estimated when every photo trained (linear_head)
+    familiar: dict | None = None  # how "none of your classes" was calibrated (core.model.familiar)
 
     @classmethod
     def of(cls, info, **when) -> Done:
@@ -87,7 +88,7 @@ class Done(Event):
         return cls(model=info.name, test_accuracy=metrics["test_accuracy"], test_loss=metrics["test_loss"],
                    seconds=info.meta.get("training_seconds", 0.0), val_accuracy=metrics.get("val_accuracy"),
                    chance_accuracy=metrics.get("chance_accuracy"), auc=metrics.get("auc"),
-                   estimate=metrics.get("estimate"), **when)
+                   estimate=metrics.get("estimate"), familiar=info.meta.get("familiar"), **when)
 
     @property
     def near_chance(self) -> bool:

@@ -35,6 +35,7 @@ class FitResult:
     test_labels: np.ndarray | None = None  # None: the test split's
     estimate: dict | None = None
     train_samples: int | None = None  # None: the training split's
+    familiar: object | None = None  # a model on the pretrained backbone: its `core.model.familiar.Familiarity`
 
     @property
     def cancelled(self) -> bool:

@@ -17,7 +17,7 @@ import tensorflow as tf
 from core import evaluation, workspace
 from core.data import catalog, specs
 from core.errors import StudioError
-from core.model import registry
+from core.model import familiar, registry
 from core.model.presets import get_preset
 from core.training import recipe, scratch, transfer
 from core.training.config import TrainConfig, command_for, model_stem
@@ -69,9 +69,14 @@ def train(cfg: TrainConfig, emit: recipe.Emit | None = None, should_stop: Callab
         meta = describe(cfg, preset, data, result, report, time.time() - started,
                         result.train_samples or len(train_split))
         meta["run"] = run_id
+        extras = {}
+        if result.familiar is not None:
+            meta["familiar"] = result.familiar.describe()
+            extras[familiar.FILE] = result.familiar.to_bytes()
         meta["metrics"]["chance_accuracy"] = evaluation.chance_accuracy(val_split.y)
         emit(Status(f"Saving {name}"))
-        info = registry.save_model(result.model, name, meta, result.history, root=where.models, replace=cfg.replace)
+        info = registry.save_model(result.model, name, meta, result.history, root=where.models, replace=cfg.replace,
+                                   extras=extras)
     emit(Done.of(info))
     return info
 

@@ -24,7 +24,7 @@ from core.atomic import atomic_write_bytes
 from core.data import pipeline, specs
 from core.evaluation import predict_probabilities
 from core.images import DECODER
-from core.model import lite0
+from core.model import familiar, lite0
 from core.model.builders import build_model
 from core.training import linear_head, recipe
 from core.training.config import TrainConfig
@@ -114,7 +114,8 @@ def few_photos(cfg, model, everything, views, num_classes: int, weights, emit, s
                                 num_classes, cfg, weights, emit, val_probabilities=estimate.probabilities)
     model.get_layer("classifier").set_weights([head.kernel, head.bias])
     return recipe.FitResult(model, history, estimate.probabilities, test_labels=everything.y,
-                            estimate=estimate.describe(), train_samples=len(everything))
+                            estimate=estimate.describe(), train_samples=len(everything),
+                            familiar=familiar.calibrate(views[0], everything.y, num_classes))
 
 
 def log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
@@ -161,12 +162,16 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: recipe.Emi
         model.get_layer("classifier").set_weights([head.kernel, head.bias])
         if not cfg.fine_tune_epochs:
             x_test = features(data.test, PLAIN, "test")
-            return recipe.FitResult(model, history, linear_head.probabilities(head, x_test))
+            return recipe.FitResult(model, history, linear_head.probabilities(head, x_test),
+                                    familiar=familiar.calibrate(x_train[0], train_split.y, num_classes))
         history, cancelled = fine_tune(model, cfg, preset, data, train_split, val_split, emit, should_stop, history)
         if cancelled:
             return recipe.FitResult(model, history, None)
+        emit(Status("Measuring the fine-tuned features of the training photos"))
+        tuned = extract(feature_extractor(model), train_split.paths, preset.image_size, preset.crop, PLAIN)
         return recipe.FitResult(model, history, predict_probabilities(model, data, data.test, preset.image_size,
-                                                                      preset.crop))
+                                                                      preset.crop),
+                                familiar=familiar.calibrate(tuned, train_split.y, num_classes))
 
 
 FINE_TUNE_FROM_BLOCK = 12  # the last stage (blocks 12-15) and the head conv learn; the rest stays as ImageNet made it

@@ -78,6 +78,11 @@ def jpeg_bytes(image: Image.Image, **kwargs) -> bytes:
     return buffer.getvalue()
 
 
+def as_uploaded(image: Image.Image) -> Image.Image:
+    """The photo as a JPEG upload decodes: the training folders hold JPEGs, and their noise is JPEG's."""
+    return Image.open(io.BytesIO(jpeg_bytes(image)))
+
+
 def build_photo_folder(root: Path, classes: list[str], per_class: int = 14, broken: bool = True) -> Path:
     """A class folder like PetImages: good JPEGs plus the kinds of bad file PetImages holds."""
     for label, name in enumerate(classes):

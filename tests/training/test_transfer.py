@@ -5,7 +5,7 @@ import pytest
 
 from core.training.config import TrainConfig
 from core.training.train import train
-from tests.support import build_photo_folder, make_photo
+from tests.support import as_uploaded, build_photo_folder, make_photo
 
 pytestmark = pytest.mark.slow  # every test here trains a model or loads a shipped one
 
@@ -32,9 +32,32 @@ def test_transfer_learns_a_small_generated_folder_from_every_photo_and_estimates
     from core.inference.predictor import Predictor
 
     predictor = Predictor.from_registry("shapes")
-    assert predictor.predict(make_photo(0, seed=4242)).label == "disc"
-    assert predictor.predict(make_photo(1, seed=4243)).label == "square"
-    assert predictor.explain(predictor.predict(make_photo(0, seed=4244))).shape == (224, 224)
+    assert predictor.predict(as_uploaded(make_photo(0, seed=4242))).label == "disc"
+    assert predictor.predict(as_uploaded(make_photo(1, seed=4243))).label == "square"
+    assert predictor.explain(predictor.predict(as_uploaded(make_photo(0, seed=4244)))).shape == (224, 224)
+
+
+def test_a_photo_far_from_every_class_is_none_of_your_classes(shapes):
+    from PIL import Image
+    from skimage import data
+
+    from core.errors import NoneOfYourClassesError
+    from core.inference.predictor import Predictor
+    from core.model import familiar
+
+    info = transfer(shapes, name="shapes")
+    assert (info.path / familiar.FILE).is_file()
+    assert info.meta["familiar"]["photos"] == 32 and info.meta["familiar"]["false_refusals"] == 0.05
+    predictor = Predictor.from_registry("shapes")
+    own = [as_uploaded(make_photo(i % 2, seed=5000 + i)) for i in range(10)]
+    answers = predictor.predict_many(own)
+    assert sum(isinstance(a, NoneOfYourClassesError) for a in answers) <= 1  # new photos of its own classes
+    refused = predictor.predict_many([Image.fromarray(data.astronaut()), Image.fromarray(data.coffee())])
+    assert all(isinstance(r, NoneOfYourClassesError) for r in refused), refused
+    assert "nearest is disc" in str(refused[0]) or "nearest is square" in str(refused[0])
+    assert "looks more like" in str(refused[0])
+    (info.path / familiar.FILE).write_bytes(b"not a calibration")  # a broken file: answers, never a traceback
+    assert not isinstance(Predictor.from_registry("shapes").predict_many(own[:1])[0], NoneOfYourClassesError)
 
 
 def test_a_second_run_reuses_the_feature_cache_and_a_changed_folder_does_not(shapes, studio, monkeypatch):
