@@ -1,7 +1,7 @@
 """Prediction latency of the shipped digit model, warm, on this machine, on inputs as people send them.
 
 One image = decode the bytes + MNIST-style preprocessing + model, timed on samples of the
-real-world sets (bench/digit_sets.py) at their real sizes: (a) canvas drawings, 280×280 PNG as the
+real-world sets (core/data/digit_sets.py) at their real sizes: (a) canvas drawings, 280×280 PNG as the
 canvas sends them (varied strokes, colours, some on a transparent background), and (b) printed-digit
 photos, JPEG, 120 to 900 px. The old, too easy input (a three-point line on a transparent canvas)
 is timed too, for comparison with earlier figures. Compared in the same run with Keras'
@@ -56,7 +56,7 @@ def encoded(picture: Image.Image, fmt: str) -> bytes:
 
 def realistic(count: int, seed: int) -> dict[str, list[bytes]]:
     """Canvas drawings as PNG and printed-digit photos as JPEG, each at its real size."""
-    from bench import digit_sets
+    from core.data import digit_sets
 
     fonts = digit_sets.machine_fonts()
     return {

@@ -25,6 +25,10 @@ class NotADigitError(NoDigitError):
     """Ink was found, but the digit gate says it is a letter, a symbol or a drawing, not a digit."""
 
 
+class NaturalPhotoError(ImageError):
+    """A digit model was given a natural photo (a scene, an animal, a face), not writing or a drawing."""
+
+
 class NoGarmentError(ImageError):
     """The image is readable but nothing in it stands out from the background as a garment."""
 

@@ -48,13 +48,13 @@ def read_or_explain(read, picture, empty: str):
         return None
 
 
-def one_from_canvas(read, empty: str) -> None:
+def one_from_canvas(empty: str) -> None:
     """One digit or one garment drawn on the canvas, what the model sees, and its answer."""
     left, right = st.columns([3, 2])
     with left:
         picture = drawing_canvas("single", 280, 280, stroke=18)
     with right:
-        prediction = read_or_explain(read, picture, empty)
+        prediction = read_or_explain(lambda drawn: predictor.predict(drawn, is_sketch=True), picture, empty)
         if prediction is None:
             return
         st.image(enlarge(prediction.model_input), caption="What the model sees (28×28)")
@@ -63,7 +63,8 @@ def one_from_canvas(read, empty: str) -> None:
 
 def number_from_canvas() -> None:
     picture = drawing_canvas("multi", 720, 220, stroke=16)
-    reading = read_or_explain(predictor.read_number, picture, "Write a number across the canvas, digits side by side.")
+    reading = read_or_explain(lambda drawn: predictor.read_number(drawn, is_sketch=True), picture,
+                              "Write a number across the canvas, digits side by side.")
     if reading is None:
         return
     st.markdown(f"## {reading.text}")
@@ -114,7 +115,7 @@ def uploads() -> None:
 if predictor.kind == "digits":
     draw, number, upload = st.tabs(["Draw a digit", "Write a number", "Upload images"])
     with draw:
-        one_from_canvas(predictor.predict, "Draw a digit on the canvas.")
+        one_from_canvas("Draw a digit on the canvas.")
     with number:
         number_from_canvas()
     with upload:
@@ -124,8 +125,7 @@ elif predictor.kind == "clothing":
     with draw:
         st.caption("Draw the outline of one garment: a closed outline is filled in, because every garment the "
                    "model learnt from is a solid shape.")
-        one_from_canvas(lambda picture: predictor.predict(picture, is_sketch=True),
-                        f"Draw one of: {', '.join(predictor.class_names)}.")
+        one_from_canvas(f"Draw one of: {', '.join(predictor.class_names)}.")
     with upload:
         st.caption("Photos of one garment on a plain background work best: the model learnt from product photos.")
         uploads()

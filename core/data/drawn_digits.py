@@ -2,7 +2,7 @@
 and any digit as a low-resolution scan would give it.
 
 The digit gate (`core.training.gate`) learns what digits look like from these among others;
-`bench/digit_sets` draws its canvas set (a) from them with other seeds.
+`core.data.digit_sets` draws its canvas set (a) from them with other seeds.
 """
 from __future__ import annotations
 

@@ -8,7 +8,8 @@ from the same pass, and a cat-or-dog model refuses a photo that ImageNet sees as
 the studio also measures, in that pass, how far the photo is from each of its classes, and answers "none
 of your classes" past its calibrated limit (`core.model.familiar`). A digit
 model is served with the digit gate (`core.model.gate`) in the same pass, and refuses a letter,
-a symbol or a drawing as "not a digit".
+a symbol or a drawing as "not a digit"; an upload given to it first passes the photo gate
+(`core.model.photo_gate`), which answers a natural photo with a sentence.
 """
 from __future__ import annotations
 
@@ -23,13 +24,21 @@ import tensorflow as tf
 from keras import layers
 from PIL import Image
 
-from core.errors import ImageError, ModelError, NoneOfYourClassesError, NotADigitError, NotAPetError, StudioError
+from core.errors import (
+    ImageError,
+    ModelError,
+    NaturalPhotoError,
+    NoneOfYourClassesError,
+    NotADigitError,
+    NotAPetError,
+    StudioError,
+)
 from core.images import photo_array, read_image_file
 from core.inference.digit_input import prepare_digit, split_digits
 from core.inference.garment_input import prepare_garment
 from core.inference.gradcam import grad_cam
 from core.inference.tflite import LiteRunner, tflite_bytes
-from core.model import familiar, lite0, registry
+from core.model import familiar, lite0, photo_gate, registry
 from core.model.gate import INPUT_SHAPE as DIGIT_INPUT
 from core.model.gate import load_gate
 
@@ -149,7 +158,7 @@ class Predictor:
         if meta.get("backbone") and info.loose_file is None:
             width = model.get_layer(lite0.FEATURES_LAYER).output.shape[-1]
             try:
-                familiarity = familiar.read(info.path, len(meta["class_names"]), width)
+                familiarity = familiar.read(info.path / familiar.FILE, len(meta["class_names"]), width)
             except familiar.Unreadable:
                 familiarity = None  # the model still answers, as one trained before the check would
         return cls(model, meta["class_names"], meta["kind"], fast_single, crop=meta.get("crop", 1.0),
@@ -211,15 +220,15 @@ class Predictor:
                                       f"{nearest}; it looks more like: {looks_like[0]}).")
 
     def model_input(self, picture, is_sketch: bool = False) -> np.ndarray:
-        """What the model receives for one picture (a PIL image or an array); a garment sketch has its outlines
-        filled."""
+        """What the model receives for one picture (a PIL image or an array). `is_sketch`: drawn on the canvas,
+        so a garment has its outlines filled, and a digit is never taken for a photo."""
         if self.kind == "digits":
+            if not is_sketch:
+                refuse_natural_photo(picture)
             return prepare_digit(picture).image[..., None]
         if self.kind == "clothing":
             return prepare_garment(picture, is_sketch)[..., None]
-
-        image = picture if isinstance(picture, Image.Image) else Image.fromarray(np.asarray(picture, dtype=np.uint8))
-        return photo_array(image, self.input_shape[:2], self.crop)
+        return photo_array(as_image(picture), self.input_shape[:2], self.crop)
 
     def predict(self, picture, is_sketch: bool = False) -> Prediction:
         """One picture → one prediction. Raises NoDigitError, NoGarmentError or NotAPetError when there is nothing
@@ -244,10 +253,12 @@ class Predictor:
                 results[i] = outcome
         return results
 
-    def read_number(self, picture) -> NumberReading:
-        """Several digits in a row, read left to right."""
+    def read_number(self, picture, is_sketch: bool = False) -> NumberReading:
+        """Several digits in a row, read left to right (`is_sketch`: written on the canvas)."""
         if self.kind != "digits":
             raise StudioError("Reading numbers needs a digit model.")
+        if not is_sketch:
+            refuse_natural_photo(picture)
         crops = split_digits(picture)
         inputs = np.stack([c.image[..., None] for c in crops])
         outcomes = self.predict_inputs(inputs, [c.box for c in crops])
@@ -276,6 +287,18 @@ BATCH = 64
 IMAGENET_CLASSES = 1000
 NOT_A_DIGIT = "That doesn't look like a digit. Draw or photograph one digit, 0 to 9."
 FEW = 16  # up to this many pictures, a fast-single predictor answers one by one (see `outputs`)
+
+
+def as_image(picture) -> Image.Image:
+    return picture if isinstance(picture, Image.Image) else Image.fromarray(np.asarray(picture, dtype=np.uint8))
+
+
+def refuse_natural_photo(picture) -> None:
+    """NaturalPhotoError for a natural photo given to a digit model (`core.model.photo_gate`)."""
+    looks_like = photo_gate.natural_photo(as_image(picture))
+    if looks_like:
+        raise NaturalPhotoError(f"This looks like a photo, not a handwritten digit (it looks more like: {looks_like}). "
+                                "Photograph or scan a digit written on paper, or draw one.")
 
 
 def with_imagenet_head(model, familiarity: familiar.Familiarity | None = None):

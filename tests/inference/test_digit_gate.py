@@ -25,18 +25,18 @@ def predictor(studio_with_model):
 @pytest.mark.parametrize("strokes", [LETTER_A, STAR], ids=["letter A", "star"])
 def test_a_drawing_that_is_not_a_digit_is_refused_in_a_sentence(predictor, strokes):
     with pytest.raises(NotADigitError, match="doesn't look like a digit"):
-        predictor.predict(canvas_rgba(strokes))
+        predictor.predict(canvas_rgba(strokes), is_sketch=True)
 
 
 def test_a_drawn_digit_is_still_read(predictor):
-    assert predictor.predict(canvas_rgba(SEVEN, width=16)).label.isdigit()
+    assert predictor.predict(canvas_rgba(SEVEN, width=16), is_sketch=True).label.isdigit()
 
 
 def test_a_number_with_a_mark_that_is_no_digit_is_reported_not_guessed(predictor):
     strokes = [[(30 + x, y) for x, y in stroke] for stroke in SEVEN] + \
         [[(300 + x * 0.8, y) for x, y in stroke] for stroke in STAR]
     with pytest.raises(NotADigitError, match="Mark 2 of 2"):
-        predictor.read_number(canvas_rgba(strokes, size=(560, 280)))
+        predictor.read_number(canvas_rgba(strokes, size=(560, 280)), is_sketch=True)
 
 
 def test_the_command_line_answers_a_letter_with_an_error_line(studio_with_model, tmp_path):
@@ -50,7 +50,7 @@ def test_the_command_line_answers_a_letter_with_an_error_line(studio_with_model,
 
 def test_without_a_gate_nothing_is_refused(studio_with_model, monkeypatch):
     monkeypatch.setattr(predictor_module, "load_gate", lambda: (None, None))
-    assert Predictor.from_registry("tiny").predict(canvas_rgba(STAR)).label.isdigit()
+    assert Predictor.from_registry("tiny").predict(canvas_rgba(STAR), is_sketch=True).label.isdigit()
 
 
 @pytest.mark.parametrize("shape", SHAPES)

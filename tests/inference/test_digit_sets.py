@@ -1,9 +1,9 @@
-"""A small sample of the real-world digit sets (bench/digit_sets.py) through the one digit input path."""
+"""A small sample of the real-world digit sets (core/data/digit_sets.py) through the one digit input path."""
 
 import numpy as np
 import pytest
 
-from bench import digit_sets
+from core.data import digit_sets
 from core.errors import NoDigitError
 from core.inference import digit_input as digits
 from tests.support import mnist_subset, real_mnist_dir

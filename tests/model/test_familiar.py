@@ -44,21 +44,21 @@ def test_a_class_of_one_photo_gives_no_calibration():
 def test_the_file_round_trips_and_anything_else_is_unreadable(tmp_path):
     x, y = clusters(5)
     fitted = familiar.calibrate(x, y, 3)
-    assert familiar.read(tmp_path, 3, 64) is None  # no file: no check
+    assert familiar.read(tmp_path / familiar.FILE, 3, 64) is None  # no file: no check
     (tmp_path / familiar.FILE).write_bytes(fitted.to_bytes())
-    again = familiar.read(tmp_path, 3, 64)
+    again = familiar.read(tmp_path / familiar.FILE, 3, 64)
     assert np.array_equal(again.centres, fitted.centres) and again.threshold == pytest.approx(fitted.threshold)
     assert again.describe() == fitted.describe()
     with pytest.raises(familiar.Unreadable, match="does not fit"):
-        familiar.read(tmp_path, 4, 64)  # a model with another number of classes
+        familiar.read(tmp_path / familiar.FILE, 4, 64)  # a model with another number of classes
     with open(tmp_path / familiar.FILE, "wb") as handle:
         np.savez(handle, centres=np.array([object()], dtype=object), calibration=np.zeros(3))
     with pytest.raises(familiar.Unreadable):
-        familiar.read(tmp_path, 3, 64)  # pickled objects are never loaded
+        familiar.read(tmp_path / familiar.FILE, 3, 64)  # pickled objects are never loaded
     (tmp_path / familiar.FILE).unlink()
     os.mkfifo(tmp_path / familiar.FILE)
     with pytest.raises(familiar.Unreadable, match="regular file"):
-        familiar.read(tmp_path, 3, 64)  # a FIFO would block
+        familiar.read(tmp_path / familiar.FILE, 3, 64)  # a FIFO would block
 
 
 def test_the_sentence_says_how_it_was_calibrated():

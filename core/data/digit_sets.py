@@ -153,10 +153,11 @@ def low_resolution_digit(seed: int, mnist_images: np.ndarray, mnist_labels: np.n
     return Image.fromarray(low_resolution_scan(mask, rng)).convert("RGB"), digit
 
 
-def not_digit_picture(seed: int) -> tuple[Image.Image, str]:
-    """Set (f): a letter, a symbol or a drawing as the canvas would send it."""
+def not_digit_picture(seed: int, fonts: list[str] | None = None) -> tuple[Image.Image, str]:
+    """Set (f): a letter, a symbol or a drawing as the canvas would send it, in `fonts` (the odd-numbered half of
+    the machine's fonts unless told: the digit gate trains on the other half)."""
     from core.data.not_digits import machine_fonts, not_a_digit
 
     rng = np.random.default_rng(seed)
-    mask, what = not_a_digit(seed, machine_fonts()[1::2], size=280)
+    mask, what = not_a_digit(seed, machine_fonts()[1::2] if fonts is None else fonts, size=280)
     return colour_scheme(mask, SCHEMES[seed % 3], rng), what

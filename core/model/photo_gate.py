@@ -1,0 +1,65 @@
+"""The photo gate: is a picture given to a digit model writing on paper, a scan, a screenshot or a drawing, or a
+natural photo (a scene, an animal, a face)?
+
+A digit model reads whatever blob it finds, so a giraffe became "8 · 84%". The pretrained backbone knows
+photos: in its features, pictures of writing sit together and natural photos sit far from them. The gate keeps
+the centres of six kinds of picture (canvas drawings, digits printed on photographed paper, MNIST digits placed
+on a page, numbers, low-resolution scans: `core.data.digit_sets`; and drawn letters, symbols and shapes, which
+the digit gate then answers) as a `core.model.familiar.Familiarity`, and a picture farther than its threshold
+from all of them is a photo. It
+never sees a natural photo while it is made, so the photos it refuses measure what it knows, not what it
+memorised (`python -m bench.robustness`).
+
+It ships with the code (`digit_pictures.npz`), is made by `python -m core.training.photo_gate`, and is used on
+uploads and files only: a canvas drawing is never a photo.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from core.images import photo_array
+from core.model import familiar, lite0
+
+HERE = Path(__file__).resolve().parent
+GATE_FILE = HERE / "digit_pictures.npz"  # in the format of `core.model.familiar`
+KINDS = ("canvas", "photo", "mnist", "numbers", "lowres", "drawings")
+
+
+def pictures_input(picture: Image.Image) -> np.ndarray:
+    """What the gate's backbone receives: the backbone's evaluation view of the picture."""
+    return photo_array(picture, lite0.IMAGE_SIZE, lite0.CROP)
+
+
+@functools.cache
+def backbone_pass():
+    """A traced function from a batch of backbone inputs to (pooled features, ImageNet's probabilities)."""
+    import keras  # loads TensorFlow
+    import tensorflow as tf
+
+    classifier = lite0.build_imagenet_classifier()
+    features = classifier.get_layer(lite0.FEATURES_LAYER).output
+    both = keras.Model(classifier.inputs, [features, keras.layers.Softmax()(classifier.output)])
+    spec = tf.TensorSpec([None, *lite0.IMAGE_SIZE, 3], tf.float32)
+    return tf.function(lambda x: both(x, training=False), input_signature=[spec])
+
+
+@functools.cache
+def load() -> familiar.Familiarity | None:
+    """The gate's calibration, or None when it is missing (then no picture is refused as a photo)."""
+    return familiar.read(GATE_FILE, len(KINDS), lite0.FEATURES)
+
+
+def natural_photo(picture: Image.Image) -> str | None:
+    """ImageNet's name for a picture that is a natural photo, or None when it is writing on paper, a scan, a
+    screenshot or a drawing (or the gate is missing)."""
+    gate = load()
+    if gate is None:
+        return None
+    features, imagenet = (np.asarray(part) for part in backbone_pass()(pictures_input(picture)[None]))
+    if gate.distances(features).min() <= gate.threshold:
+        return None
+    return lite0.imagenet_labels()[int(np.argmax(imagenet[0]))]

@@ -1,0 +1,64 @@
+"""The photo gate: a natural photo uploaded to a digit model is answered with a sentence; digits written on paper,
+scans and drawings are still read, and the canvas never passes through it."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+from core.data import digit_sets
+from core.data.drawn_digits import draw_digit_mask, low_resolution_scan
+from core.errors import NaturalPhotoError
+from core.inference import predictor as predictor_module
+from core.inference.predictor import Predictor
+from core.model import photo_gate
+from tests.support import SEVEN, canvas_rgba, run_cli
+
+pytestmark = pytest.mark.skipif(not photo_gate.GATE_FILE.is_file(), reason="no photo gate has been made")
+PHOTOS = {"astronaut": data.astronaut, "coffee": data.coffee, "cat": data.chelsea, "rocket": data.rocket}
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    return Predictor.from_registry("mnist")  # the shipped digit model
+
+
+def test_natural_photos_are_answered_with_a_sentence_in_their_place(predictor):
+    outcomes = predictor.predict_many([Image.fromarray(make()) for make in PHOTOS.values()])
+    assert all(isinstance(o, NaturalPhotoError) for o in outcomes), outcomes
+    assert "looks like a photo, not a handwritten digit" in str(outcomes[0])
+    assert "it looks more like" in str(outcomes[2])
+
+
+@pytest.mark.parametrize("seed", [2_000_000, 2_000_001, 2_000_002])
+def test_digits_on_paper_scans_and_drawings_are_still_read(predictor, seed):
+    paper, label = digit_sets.photo_digit(seed, digit_sets.machine_fonts())
+    assert predictor.predict(paper.convert("RGB")).label == str(label)
+    rng = np.random.default_rng(seed)
+    scan = low_resolution_scan(draw_digit_mask(seed % 10, rng, size=200, scale=(0.6, 0.9), thickness=(12, 24)), rng)
+    drawing, _ = digit_sets.canvas_digit(seed)  # a drawing saved from a paint program and uploaded
+    outcomes = predictor.predict_many([Image.fromarray(scan).convert("RGB"), drawing])
+    assert not any(isinstance(o, NaturalPhotoError) for o in outcomes), outcomes
+
+
+def test_the_canvas_never_passes_through_the_gate(predictor, monkeypatch):
+    monkeypatch.setattr(photo_gate, "natural_photo", lambda picture: pytest.fail("the gate saw a canvas"))
+    assert predictor.predict(canvas_rgba(SEVEN, width=16), is_sketch=True).label.isdigit()
+    assert predictor.read_number(canvas_rgba(SEVEN, width=16), is_sketch=True).text.isdigit()
+    with pytest.raises(pytest.fail.Exception):
+        predictor.predict(canvas_rgba(SEVEN, width=16))  # an upload does
+
+
+def test_the_command_line_answers_a_photo_with_an_error_line(tmp_path):
+    Image.fromarray(data.astronaut()).save(tmp_path / "astronaut.jpg")
+    Image.fromarray(canvas_rgba(SEVEN)).save(tmp_path / "seven.png")
+    result = run_cli("predict", "--model", "mnist", str(tmp_path / "astronaut.jpg"), str(tmp_path / "seven.png"))
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 1 and "looks like a photo" in lines[0]["error"]
+    assert lines[1]["label"] == "7"
+
+
+def test_without_the_gate_file_no_photo_is_refused(monkeypatch):
+    monkeypatch.setattr(photo_gate, "load", lambda: None)
+    assert predictor_module.refuse_natural_photo(Image.fromarray(data.astronaut())) is None
