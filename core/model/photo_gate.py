@@ -3,10 +3,10 @@ natural photo (a scene, an animal, a face)?
 
 A digit model reads whatever blob it finds, so a giraffe became "8 · 84%". The pretrained backbone knows
 photos: in its features, pictures of writing sit together and natural photos sit far from them. The gate keeps
-the centres of six kinds of picture (canvas drawings, digits printed on photographed paper, MNIST digits placed
-on a page, numbers, low-resolution scans: `core.data.digit_sets`; and drawn letters, symbols and shapes, which
-the digit gate then answers) as a `core.model.familiar.Familiarity`, and a picture farther than its threshold
-from all of them is a photo. It
+the centres of seven kinds of picture (canvas drawings, digits printed on photographed paper, MNIST digits placed
+on a page, numbers, low-resolution scans: `core.data.digit_sets`; drawn letters, symbols and shapes, which the
+digit gate then answers; blank paper and empty canvases, which are "no digit found") as a
+`core.model.familiar.Familiarity`, and a picture farther than its threshold from all of them is a photo. It
 never sees a natural photo while it is made, so the photos it refuses measure what it knows, not what it
 memorised (`python -m bench.robustness`).
 
@@ -26,7 +26,7 @@ from core.model import familiar, lite0
 
 HERE = Path(__file__).resolve().parent
 GATE_FILE = HERE / "digit_pictures.npz"  # in the format of `core.model.familiar`
-KINDS = ("canvas", "photo", "mnist", "numbers", "lowres", "drawings")
+KINDS = ("canvas", "photo", "mnist", "numbers", "lowres", "drawings", "blank")
 
 
 def pictures_input(picture: Image.Image) -> np.ndarray:

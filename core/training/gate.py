@@ -46,7 +46,8 @@ def redrawn_digit(image28: np.ndarray, rng) -> np.ndarray:
     return large
 
 
-def gate_data(seed: int = SEED):
+def gate_data(seed: int = SEED, families=None):
+    """(pictures, 1 for not a digit) of every kind above; the non-digits from `families` (all unless told)."""
     rng = np.random.default_rng(seed)
     mnist = mnist_format.load()
     order = rng.permutation(len(mnist.x_train))
@@ -57,34 +58,36 @@ def gate_data(seed: int = SEED):
     drawn = prepared(draw_digit_mask(int(rng.integers(10)), rng, size=160) for _ in range(DRAWN))
     scanned_from = order[DIGITS + REDRAWN:DIGITS + REDRAWN + SCANNED]
     scanned = prepared(low_resolution_scan(mnist.x_train[i] / 255.0, rng) for i in scanned_from)
-    others = prepared(not_a_digit(seed + i, fonts)[0] for i in range(NOT_DIGITS))
+    others = prepared(not_a_digit(seed + i, fonts, families=families)[0] for i in range(NOT_DIGITS))
     positives = np.concatenate([digits, redrawn, printed, drawn, scanned])
     x = np.concatenate([positives, others])[..., None]
     y = np.concatenate([np.zeros(len(positives)), np.ones(len(others))]).astype(np.float32)
     return x, y
 
 
-def train_gate(epochs: int = 6) -> dict:
+def train_gate(epochs: int = 6, families=None, verbose: int = 2) -> tuple[keras.Model, dict]:
+    """(the gate trained on non-digits of `families`, all unless told; its report with the calibrated threshold)."""
     keras.utils.set_random_seed(SEED)
     started = time.time()
-    x, y = gate_data()
+    x, y = gate_data(families=families)
     (x_train, y_train), (x_val, y_val) = stratified_split((x, y), y.astype(np.int64), 0.1, SEED)
     model = gate.build_gate()
     model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy", metrics=["accuracy"])
     weights = {0: 1.0, 1: float((y_train == 0).sum() / max((y_train == 1).sum(), 1))}
     model.fit(x_train, y_train, batch_size=128, epochs=epochs, validation_data=(x_val, y_val), class_weight=weights,
-              verbose=2)
+              verbose=verbose)
     scores = model.predict(x_val, batch_size=512, verbose=0)[:, 0]
     threshold = float(np.quantile(scores[y_val == 0], 1 - FALSE_REFUSALS))
     report = {"threshold": threshold,
               "held_out_digits_refused": float((scores[y_val == 0] > threshold).mean()),
               "held_out_not_digits_refused": float((scores[y_val == 1] > threshold).mean()),
               "train_samples": int(len(y_train)), "seconds": round(time.time() - started, 1)}
-    without_optimizer(model).save(gate.GATE_FILE)
-    gate.GATE_META.write_text(json.dumps(report, indent=2) + "\n")
-    return report
+    return model, report
 
 
 if __name__ == "__main__":
-    print(json.dumps(train_gate()))
+    trained, described = train_gate()
+    without_optimizer(trained).save(gate.GATE_FILE)
+    gate.GATE_META.write_text(json.dumps(described, indent=2) + "\n")
+    print(json.dumps(described))
     sys.exit(0)

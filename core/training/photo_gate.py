@@ -1,4 +1,5 @@
-"""Make the photo gate (`core.model.photo_gate`): the backbone's features of generated pictures of six kinds, their centres, and a threshold that refuses `FALSE_REFUSALS` of them (left out of their kind's centre).
+"""Make the photo gate (`core.model.photo_gate`): the backbone's features of generated pictures of seven kinds,
+their centres, and a threshold that refuses `FALSE_REFUSALS` of them (left out of their kind's centre).
 
 Seeds start at 0 with MNIST's training digits; `bench.robustness` draws its sets from seed 1,000,000 on, with
 MNIST's test digits. No natural photo is used. Usage: MNIST_DIR=… python -m core.training.photo_gate
@@ -11,6 +12,7 @@ import sys
 import time
 
 import numpy as np
+from PIL import Image
 
 from core.data import digit_sets
 from core.data import mnist as mnist_format
@@ -28,8 +30,18 @@ def pictures(kind: str, count: int, images: np.ndarray, labels: np.ndarray, font
         "numbers": lambda i: digit_sets.number_picture(30_000 + i, images, labels),
         "lowres": lambda i: digit_sets.low_resolution_digit(50_000 + i, images, labels),
         "drawings": lambda i: digit_sets.not_digit_picture(60_000 + i, fonts[::2]),  # then the digit gate's turn
+        "blank": lambda i: (blank_picture(40_000 + i),),  # then "no digit found"
     }
     return [makers[kind](i)[0] for i in range(count)]
+
+
+def blank_picture(seed: int) -> Image.Image:
+    """Blank paper of any size, or an empty canvas: transparent, white or black."""
+    rng = np.random.default_rng(seed)
+    if seed % 4:
+        side = int(rng.integers(150, 900))
+        return Image.fromarray(digit_sets.paper((side, int(side * rng.uniform(0.6, 1.4))), rng).astype(np.uint8))
+    return Image.new("RGBA", (280, 280), [(0, 0, 0, 0), (255, 255, 255, 255), (0, 0, 0, 255)][seed // 4 % 3])
 
 
 def features_of(images) -> np.ndarray:

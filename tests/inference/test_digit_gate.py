@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.data.not_digits import SHAPES, drawn, machine_fonts, not_a_digit
+from core.data.not_digits import FAMILIES, SHAPES, drawn, family_of, machine_fonts, not_a_digit
 from core.errors import NotADigitError
 from core.inference import predictor as predictor_module
 from core.inference.predictor import Predictor
@@ -64,3 +64,12 @@ def test_generated_non_digits_are_seeded_and_varied():
     again = [not_a_digit(seed, fonts) for seed in range(40)]
     assert all(np.array_equal(a[0], b[0]) for a, b in zip(first, again))
     assert len({what.split()[0] for _, what in first}) >= 5
+
+
+def test_a_family_left_out_is_never_drawn_and_every_family_is():
+    fonts = machine_fonts()
+    families = [family_of(not_a_digit(seed, fonts)[1]) for seed in range(400)]
+    assert set(families) == set(FAMILIES)  # each as likely as another: all of them in 400 draws
+    without = [f for f in FAMILIES if f != "houses"]
+    assert all(family_of(not_a_digit(seed, fonts, families=without)[1]) != "houses" for seed in range(200))
+    assert {not_a_digit(seed, fonts, families=["faces"])[1] for seed in range(20)} == {"face"}
