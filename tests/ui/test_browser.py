@@ -123,7 +123,11 @@ def set_sample_limit(page, value: str) -> None:
 def test_your_classes_end_to_end_upload_webcam_train_through_a_reload_and_try_on_the_same_page(
         server, browser, tmp_path):
     """Issue 24: make 2 classes, add photos by upload and by the (fake) webcam, train with the one button,
-    reload in the middle, and try a held-out photo on the same page."""
+    reload in the middle, and try a held-out photo on the same page; a photo of something else is "none of
+    your classes" (issue 25)."""
+    from PIL import Image
+    from skimage import data
+
     from tests.support import make_photo
 
     folder = tmp_path / "photos"
@@ -133,6 +137,8 @@ def test_your_classes_end_to_end_upload_webcam_train_through_a_reload_and_try_on
             make_photo(kind, size=64, seed=kind * 100 + i).save(folder / f"{name}{i}.png")
     held_out = tmp_path / "held-out-disc.png"
     make_photo(0, size=64, seed=999).save(held_out)
+    astronaut = tmp_path / "astronaut.jpg"
+    Image.fromarray(data.astronaut()).save(astronaut)
     shots = Path(os.environ.get("SCREENSHOT_DIR", tmp_path))
 
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
@@ -168,10 +174,11 @@ def test_your_classes_end_to_end_upload_webcam_train_through_a_reload_and_try_on
     main = page.locator('[data-testid="stMain"]')
     assert "Estimated accuracy" in main.inner_text() and exceptions_on(page) == 0  # 13 photos a class: folds
     page.get_by_test_id("stFileUploader").filter(has_text="Photos to try").locator('input[type="file"]') \
-        .set_input_files(str(held_out))
-    page.wait_for_selector("text=held-out-disc.png", timeout=60000)
+        .set_input_files([str(held_out), str(astronaut)])
+    page.wait_for_selector("text=astronaut.jpg", timeout=60000)
     wait_until_idle(page)
     assert re.search(r"\bdisc\b · \d+%", main.inner_text()), main.inner_text()
+    assert "None of your classes" in main.inner_text()  # a photo of something else entirely (issue 25)
     page.get_by_role("button", name="Export to TFLite").click()
     page.wait_for_selector("text=/Download shapes\\S*\\.tflite/", timeout=120000)
     page.screenshot(path=str(shots / "your-classes-trained.png"), full_page=True)
