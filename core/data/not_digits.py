@@ -6,8 +6,9 @@ The digit gate (`core.training.gate`) learns "not a digit" from these; `core.dat
 with other seeds and the other half of the fonts, and `bench.gate_families` trains it without one family at a time
 to measure whether it learnt the idea or the generator. Every drawing is made from random parts (how many corners,
 teeth, turns, rays; where the eyes, door and arms go), then drawn with a wobbling hand at a random thickness, size,
-tilt and place. Glyphs that people read as digits (O, I, l, S, Z, B, g, q, ...) are left out, and so are plain
-rings and tall ovals (zeros) and lone strokes (ones). Every picture is an ink mask, float 0..1, square.
+tilt and place; one family is nothing but random lines, arcs and loops thrown together. Glyphs that people read
+as digits (O, I, l, S, Z, B, g, q, ...) are left out, and so are plain rings and tall ovals (zeros) and lone
+strokes (ones). Every picture is an ink mask, float 0..1, square.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ FAMILIES = {
     "stick figures": ("stick figure",),
     "grids": ("plus", "cross", "hash", "ladder", "window"),
     "nature": ("sun", "tree", "flower"),
+    "random strokes": ("strokes",),
 }
 GLYPHS = {"letter": LETTERS, "symbol": SYMBOLS}
 HAND_LETTERS = {  # capitals as a hand draws them, in strokes (none that reads as a digit)
@@ -136,6 +138,8 @@ def _strokes(shape: str, rng) -> list[Stroke]:
     u = rng.uniform
     if shape == "hand letter":
         return list(HAND_LETTERS.values())[rng.integers(len(HAND_LETTERS))]
+    if shape == "strokes":  # 3 to 5 lines, arcs and loops thrown together: marks of no family in particular
+        return [_random_stroke(rng) for _ in range(int(rng.integers(3, 6)))]
     if shape == "polygon":  # 3 to 8 corners round a squashed circle
         corners = int(rng.integers(3, 9))
         turns = np.sort(u(0, 2 * math.pi, corners)) if rng.random() < 0.5 else \
@@ -244,6 +248,17 @@ def _strokes(shape: str, rng) -> list[Stroke]:
     return [_circle(0.5, 0.35, 0.06)] + [
         _circle(0.5 + 0.15 * math.cos(t), 0.35 + 0.15 * math.sin(t), 0.08)
         for t in np.linspace(0, 2 * math.pi, petals, False)] + [[(0.5, 0.5), (0.5, 0.95)]]
+
+
+def _random_stroke(rng) -> Stroke:
+    u = rng.uniform
+    roll = rng.random()
+    if roll < 0.4:
+        return [tuple(u(0.1, 0.9, 2)), tuple(u(0.1, 0.9, 2))]
+    if roll < 0.8:
+        start = u(0, 2 * math.pi)
+        return _circle(u(0.3, 0.7), u(0.3, 0.7), u(0.1, 0.35), u(0.1, 0.35), start, start + u(0.5, 1.5) * math.pi, 24)
+    return _circle(u(0.25, 0.75), u(0.25, 0.75), u(0.05, 0.12), steps=16)
 
 
 def _face(rng) -> list[Stroke]:

@@ -3,9 +3,10 @@
 Digits: MNIST training images as they are, and re-drawn larger, bolder or thinner; digits printed in
 the even-numbered half of the machine's fonts; digits drawn by the stroke generator; MNIST training
 digits as low-resolution scans. All but the
-first pass through the same preprocessing as people's pictures. Not digits: letters, symbols and shapes from
+first pass through the same preprocessing as people's pictures. Not digits: every family of
 `core.data.not_digits` with the even-numbered half of the machine's fonts (the benchmark uses the
-other half and other seeds). The threshold keeps false refusals of held-out digits at 0.1%.
+other half and other seeds; `bench.gate_families` leaves one family out at a time). The threshold keeps
+false refusals of held-out digits at 0.1%.
 Usage: MNIST_DIR=… python -m core.training.gate   (about 3 minutes on 2 cores)
 """
 from __future__ import annotations
@@ -20,13 +21,13 @@ import numpy as np
 
 from core.data import mnist as mnist_format
 from core.data.drawn_digits import draw_digit_mask, low_resolution_scan
-from core.data.not_digits import glyph, machine_fonts, not_a_digit
+from core.data.not_digits import family_of, glyph, machine_fonts, not_a_digit
 from core.data.splits import stratified_split
 from core.model import gate
 from core.model.registry import without_optimizer
-from core.training.pictures import prepared
+from core.training.pictures import found, prepared
 
-DIGITS, REDRAWN, PRINTED, DRAWN, SCANNED, NOT_DIGITS = 30_000, 8_000, 6_000, 6_000, 6_000, 30_000
+DIGITS, REDRAWN, PRINTED, DRAWN, SCANNED, NOT_DIGITS = 30_000, 8_000, 6_000, 6_000, 6_000, 36_000
 SEED = 20_261_122
 FALSE_REFUSALS = 0.001
 
@@ -46,8 +47,8 @@ def redrawn_digit(image28: np.ndarray, rng) -> np.ndarray:
     return large
 
 
-def gate_data(seed: int = SEED, families=None):
-    """(pictures, 1 for not a digit) of every kind above; the non-digits from `families` (all unless told)."""
+def digit_pictures(seed: int = SEED) -> np.ndarray:
+    """The digits of every kind above, as 28×28 model inputs."""
     rng = np.random.default_rng(seed)
     mnist = mnist_format.load()
     order = rng.permutation(len(mnist.x_train))
@@ -58,18 +59,27 @@ def gate_data(seed: int = SEED, families=None):
     drawn = prepared(draw_digit_mask(int(rng.integers(10)), rng, size=160) for _ in range(DRAWN))
     scanned_from = order[DIGITS + REDRAWN:DIGITS + REDRAWN + SCANNED]
     scanned = prepared(low_resolution_scan(mnist.x_train[i] / 255.0, rng) for i in scanned_from)
-    others = prepared(not_a_digit(seed + i, fonts, families=families)[0] for i in range(NOT_DIGITS))
-    positives = np.concatenate([digits, redrawn, printed, drawn, scanned])
-    x = np.concatenate([positives, others])[..., None]
-    y = np.concatenate([np.zeros(len(positives)), np.ones(len(others))]).astype(np.float32)
-    return x, y
+    return np.concatenate([digits, redrawn, printed, drawn, scanned])
 
 
-def train_gate(epochs: int = 6, families=None, verbose: int = 2) -> tuple[keras.Model, dict]:
-    """(the gate trained on non-digits of `families`, all unless told; its report with the calibrated threshold)."""
+def not_digit_pictures(seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """(the non-digits of every family as 28×28 model inputs, the family of each)."""
+    fonts = machine_fonts()[::2]
+    pictures = [not_a_digit(seed + i, fonts) for i in range(NOT_DIGITS)]
+    kept = list(found(mask for mask, _ in pictures))
+    return np.stack([image for _, image in kept]), np.array([family_of(pictures[p][1]) for p, _ in kept])
+
+
+def train_gate(epochs: int = 6, leave_out: str | None = None, verbose: int = 2,
+               pictures=None) -> tuple[keras.Model, dict]:
+    """(the gate, its report with the calibrated threshold), trained on the non-digits of every family but
+    `leave_out`. `pictures` is (digit_pictures(), *not_digit_pictures()), made once when many gates train."""
     keras.utils.set_random_seed(SEED)
     started = time.time()
-    x, y = gate_data(families=families)
+    digits, others, families = pictures or (digit_pictures(), *not_digit_pictures())
+    others = others[families != leave_out]
+    x = np.concatenate([digits, others])[..., None]
+    y = np.concatenate([np.zeros(len(digits)), np.ones(len(others))]).astype(np.float32)
     (x_train, y_train), (x_val, y_val) = stratified_split((x, y), y.astype(np.int64), 0.1, SEED)
     model = gate.build_gate()
     model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy", metrics=["accuracy"])
