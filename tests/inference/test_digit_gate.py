@@ -39,13 +39,18 @@ def test_a_number_with_a_mark_that_is_no_digit_is_reported_not_guessed(predictor
         predictor.read_number(canvas_rgba(strokes, size=(560, 280)), is_sketch=True)
 
 
-def test_the_command_line_answers_a_letter_with_an_error_line(studio_with_model, tmp_path):
+def test_the_command_line_answers_a_letter_and_a_photo_with_error_lines(studio_with_model, tmp_path):
+    from skimage import data
+
     Image.fromarray(canvas_rgba(LETTER_A)).save(tmp_path / "a.png")
     Image.fromarray(canvas_rgba(SEVEN)).save(tmp_path / "seven.png")
-    result = run_cli("predict", "--model", "tiny", str(tmp_path / "a.png"), str(tmp_path / "seven.png"))
+    Image.fromarray(data.astronaut()).save(tmp_path / "astronaut.jpg")  # the photo gate (issue 25)
+    result = run_cli("predict", "--model", "tiny", *(str(tmp_path / f) for f in ("a.png", "seven.png",
+                                                                                 "astronaut.jpg")))
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.returncode == 1 and "doesn't look like a digit" in lines[0]["error"]
     assert lines[1]["label"].isdigit()
+    assert "looks like a photo, not a handwritten digit" in lines[2]["error"]
 
 
 def test_without_a_gate_nothing_is_refused(studio_with_model, monkeypatch):

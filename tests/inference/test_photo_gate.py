@@ -1,7 +1,6 @@
 """The photo gate: a natural photo uploaded to a digit model is answered with a sentence; digits written on paper,
-scans and drawings are still read, and the canvas never passes through it."""
-import json
-
+scans and drawings are still read, and the canvas never passes through it. The command line's error line for a
+photo is checked with the digit gate's (`test_digit_gate`), in the same run."""
 import numpy as np
 import pytest
 from PIL import Image
@@ -13,9 +12,10 @@ from core.errors import NaturalPhotoError
 from core.inference import predictor as predictor_module
 from core.inference.predictor import Predictor
 from core.model import photo_gate
-from tests.support import SEVEN, canvas_rgba, run_cli
+from tests.support import SEVEN, canvas_rgba
 
-pytestmark = pytest.mark.skipif(not photo_gate.GATE_FILE.is_file(), reason="no photo gate has been made")
+pytestmark = [pytest.mark.skipif(not photo_gate.GATE_FILE.is_file(), reason="no photo gate has been made"),
+              pytest.mark.slow]  # loads the shipped digit model and the backbone
 PHOTOS = {"astronaut": data.astronaut, "coffee": data.coffee, "cat": data.chelsea, "rocket": data.rocket}
 
 
@@ -48,15 +48,6 @@ def test_the_canvas_never_passes_through_the_gate(predictor, monkeypatch):
     assert predictor.read_number(canvas_rgba(SEVEN, width=16), is_sketch=True).text.isdigit()
     with pytest.raises(pytest.fail.Exception):
         predictor.predict(canvas_rgba(SEVEN, width=16))  # an upload does
-
-
-def test_the_command_line_answers_a_photo_with_an_error_line(tmp_path):
-    Image.fromarray(data.astronaut()).save(tmp_path / "astronaut.jpg")
-    Image.fromarray(canvas_rgba(SEVEN)).save(tmp_path / "seven.png")
-    result = run_cli("predict", "--model", "mnist", str(tmp_path / "astronaut.jpg"), str(tmp_path / "seven.png"))
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert result.returncode == 1 and "looks like a photo" in lines[0]["error"]
-    assert lines[1]["label"] == "7"
 
 
 def test_without_the_gate_file_no_photo_is_refused(monkeypatch):

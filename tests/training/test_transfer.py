@@ -19,7 +19,8 @@ def transfer(shapes, **settings):
     return train(TrainConfig(dataset=str(shapes), preset="photos-transfer", epochs=5, **settings).ready())
 
 
-def test_transfer_learns_a_small_generated_folder_from_every_photo_and_estimates_by_folds(shapes):
+def test_transfer_learns_a_small_generated_folder_from_every_photo_estimates_by_folds_and_knows_other_things(
+        shapes):
     info = transfer(shapes, name="shapes")
     metrics = info.meta["metrics"]
     assert metrics["test_accuracy"] >= 0.75
@@ -35,9 +36,11 @@ def test_transfer_learns_a_small_generated_folder_from_every_photo_and_estimates
     assert predictor.predict(as_uploaded(make_photo(0, seed=4242))).label == "disc"
     assert predictor.predict(as_uploaded(make_photo(1, seed=4243))).label == "square"
     assert predictor.explain(predictor.predict(as_uploaded(make_photo(0, seed=4244)))).shape == (224, 224)
+    a_photo_far_from_every_class_is_none_of_your_classes(info)
 
 
-def test_a_photo_far_from_every_class_is_none_of_your_classes(shapes):
+def a_photo_far_from_every_class_is_none_of_your_classes(info):
+    """Issue 25, on the model the test above trained (one training for both)."""
     from PIL import Image
     from skimage import data
 
@@ -45,7 +48,6 @@ def test_a_photo_far_from_every_class_is_none_of_your_classes(shapes):
     from core.inference.predictor import Predictor
     from core.model import familiar
 
-    info = transfer(shapes, name="shapes")
     assert (info.path / familiar.FILE).is_file()
     assert info.meta["familiar"]["photos"] == 32 and info.meta["familiar"]["false_refusals"] == 0.05
     predictor = Predictor.from_registry("shapes")
@@ -99,3 +101,5 @@ def test_fine_tuning_continues_the_run_with_the_top_of_the_backbone_unfrozen(sha
     assert len(history["loss"]) == 1 + 1  # the head's one converged fit, then the fine-tuning epoch
     assert info.meta["metrics"]["estimate"] is None  # fine-tuning needs its validation photos: the usual splits
     assert info.meta["metrics"]["test_accuracy"] >= 0.75
+    # "none of your classes" is calibrated on the fine-tuned features of the training split
+    assert info.meta["familiar"]["photos"] == info.meta["train_samples"] < 32
