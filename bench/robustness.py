@@ -43,20 +43,13 @@ def main() -> int:
     predictor = Predictor.from_registry("mnist")
     images, labels = read_idx("t10k-images-idx3-ubyte"), read_idx("t10k-labels-idx1-ubyte")
     fonts = digit_sets.machine_fonts()
-    makers = {
-        "canvas": lambda i: digit_sets.canvas_digit(BASE + i),
-        "photo": lambda i: digit_sets.photo_digit(BASE + 10_000 + i, fonts),
-        "mnist": lambda i: digit_sets.replaced_mnist(images[i], int(labels[i]), BASE + 20_000 + i),
-        "numbers": lambda i: digit_sets.number_picture(BASE + 30_000 + i, images, labels),
-        "lowres": lambda i: digit_sets.low_resolution_digit(BASE + 50_000 + i, images, labels),
-    }
     print(f"shipped model, {len(fonts)} fonts on this machine")
     failed = False
     for name, size in sizes.items():
         started = time.perf_counter()
         right, refused, confusions = 0, 0, {}
         for i in range(size):
-            picture, truth = makers[name](i)
+            picture, truth = digit_sets.make(name, i, images, labels, fonts, base=BASE)
             drawn = name in DRAWN
             try:
                 answer = predictor.read_number(picture).text if name == "numbers" else \

@@ -161,3 +161,22 @@ def not_digit_picture(seed: int, fonts: list[str] | None = None) -> tuple[Image.
     rng = np.random.default_rng(seed)
     mask, what = not_a_digit(seed, machine_fonts()[1::2] if fonts is None else fonts, size=280)
     return colour_scheme(mask, SCHEMES[seed % 3], rng), what
+
+
+SEED_OFFSETS = {"canvas": 0, "photo": 10_000, "mnist": 20_000, "numbers": 30_000, "lowres": 50_000}
+
+
+def make(kind: str, index: int, mnist_images: np.ndarray, mnist_labels: np.ndarray, fonts: list[str],
+         base: int = 0) -> tuple[Image.Image, int | str]:
+    """Picture number `index` of set `kind` (a)–(e), seeded from `base`: 0 for what trains and calibrates the
+    gates (with MNIST's training digits), 1,000,000 for the benchmark (with its test digits)."""
+    seed = base + SEED_OFFSETS[kind] + index
+    if kind == "canvas":
+        return canvas_digit(seed)
+    if kind == "photo":
+        return photo_digit(seed, fonts)
+    if kind == "mnist":
+        return replaced_mnist(mnist_images[index], int(mnist_labels[index]), seed)
+    if kind == "numbers":
+        return number_picture(seed, mnist_images, mnist_labels)
+    return low_resolution_digit(seed, mnist_images, mnist_labels)

@@ -23,16 +23,11 @@ FALSE_REFUSALS = 0.002
 
 
 def pictures(kind: str, count: int, images: np.ndarray, labels: np.ndarray, fonts: list[str]):
-    makers = {
-        "canvas": lambda i: digit_sets.canvas_digit(i),
-        "photo": lambda i: digit_sets.photo_digit(10_000 + i, fonts),
-        "mnist": lambda i: digit_sets.replaced_mnist(images[i], int(labels[i]), 20_000 + i),
-        "numbers": lambda i: digit_sets.number_picture(30_000 + i, images, labels),
-        "lowres": lambda i: digit_sets.low_resolution_digit(50_000 + i, images, labels),
-        "drawings": lambda i: digit_sets.not_digit_picture(60_000 + i, fonts[::2]),  # then the digit gate's turn
-        "blank": lambda i: (blank_picture(40_000 + i),),  # then "no digit found"
-    }
-    return [makers[kind](i)[0] for i in range(count)]
+    if kind == "drawings":  # then the digit gate's turn
+        return [digit_sets.not_digit_picture(60_000 + i, fonts[::2])[0] for i in range(count)]
+    if kind == "blank":  # then "no digit found"
+        return [blank_picture(40_000 + i) for i in range(count)]
+    return [digit_sets.make(kind, i, images, labels, fonts)[0] for i in range(count)]
 
 
 def blank_picture(seed: int) -> Image.Image:
