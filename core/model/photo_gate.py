@@ -49,8 +49,11 @@ def backbone_pass():
 
 @functools.cache
 def load() -> familiar.Familiarity | None:
-    """The gate's calibration, or None when it is missing (then no picture is refused as a photo)."""
-    return familiar.read(GATE_FILE, len(KINDS), lite0.FEATURES)
+    """The gate's calibration, or None when it is missing or damaged (then no picture is refused as a photo)."""
+    try:
+        return familiar.read(GATE_FILE, len(KINDS), lite0.FEATURES)
+    except familiar.Unreadable:
+        return None
 
 
 def natural_photo(picture: Image.Image) -> str | None:
