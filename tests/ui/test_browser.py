@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support import badfiles
 from tests.support.browser import ROOT, draw_strokes, exceptions_on, launch, streamlit_server, wait_until_idle
@@ -106,9 +107,9 @@ def test_uploading_images_gives_a_gallery(server, browser, tmp_path):
     page.get_by_role("button", name="Remove all images").click()
     page.wait_for_selector("text=seven.png", state="detached", timeout=60000)
     page.locator('input[type="file"]').last.set_input_files([str(files["seven.png"])])
-    page.wait_for_selector("text=seven.png", timeout=60000)
+    # the uploader's list and one gallery card, which comes once the picture is answered (a loaded machine is slow)
+    expect(page.get_by_text("seven.png", exact=True)).to_have_count(2, timeout=60000)
     wait_until_idle(page)
-    assert page.get_by_text("seven.png", exact=True).count() == 2  # the uploader's list and one gallery card
     assert "not an image" not in page.inner_text("body")
     page.close()
 
