@@ -100,6 +100,11 @@ def read_image_file(path) -> Image.Image:
     return decode_image(read_regular(path, MAX_BYTES, ImageError, "image file"))
 
 
+def as_image(picture) -> Image.Image:
+    """A PIL image as it is, or an array (a canvas's RGBA, a grey picture) as one."""
+    return picture if isinstance(picture, Image.Image) else Image.fromarray(np.asarray(picture, dtype=np.uint8))
+
+
 def flatten_alpha(image: Image.Image, background=(255, 255, 255)) -> Image.Image:
     """RGBA onto a plain background, for photo models that take RGB."""
     if image.mode != "RGBA":

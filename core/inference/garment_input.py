@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 from core.errors import NoGarmentError
+from core.images import as_image
 
 SIDE = 28
 WORK_SIDE = 256  # the trimming runs on a copy this size: enough detail, bounded cost
@@ -24,7 +25,7 @@ NO_GARMENT = ("No garment found: the picture looks empty. Draw the outline of on
 
 def on_white(picture) -> np.ndarray:
     """A PIL image or an array as grey uint8 (H, W), transparency laid over white paper."""
-    image = picture if isinstance(picture, Image.Image) else Image.fromarray(np.asarray(picture, dtype=np.uint8))
+    image = as_image(picture)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
         image = Image.alpha_composite(paper, image.convert("RGBA"))

@@ -22,7 +22,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers
-from PIL import Image
 
 from core.errors import (
     ImageError,
@@ -33,7 +32,7 @@ from core.errors import (
     NotAPetError,
     StudioError,
 )
-from core.images import photo_array, read_image_file
+from core.images import as_image, photo_array, read_image_file
 from core.inference.digit_input import prepare_digit, split_digits
 from core.inference.garment_input import prepare_garment
 from core.inference.gradcam import grad_cam
@@ -287,10 +286,6 @@ BATCH = 64
 IMAGENET_CLASSES = 1000
 NOT_A_DIGIT = "That doesn't look like a digit. Draw or photograph one digit, 0 to 9."
 FEW = 16  # up to this many pictures, a fast-single predictor answers one by one (see `outputs`)
-
-
-def as_image(picture) -> Image.Image:
-    return picture if isinstance(picture, Image.Image) else Image.fromarray(np.asarray(picture, dtype=np.uint8))
 
 
 def refuse_natural_photo(picture) -> None:
