@@ -56,8 +56,9 @@ def regression_accuracy(train_x, train_y, test_x, test_y) -> float:
 
 
 def train_on(files, rest, shots: int, seed: int, overrides: dict, work: Path):
-    """(the model's name, the config) after `core train` with photos-transfer on `shots` photos a class of `rest`,
-    copied into a fresh dataset of the scratch studio `work`, from an empty feature cache."""
+    """(the dataset folder, which names the model, and the config) after `core train` with photos-transfer on
+    `shots` photos a class of `rest`, copied into a fresh dataset of the scratch studio `work`, from an empty
+    feature cache."""
     from core.training.config import TrainConfig
     from core.training.train import train
 
@@ -70,7 +71,7 @@ def train_on(files, rest, shots: int, seed: int, overrides: dict, work: Path):
     cfg = TrainConfig(dataset=f"custom/{dataset.name}", preset="photos-transfer", name=dataset.name,
                       **overrides).ready()
     train(cfg)
-    return dataset.name, cfg
+    return dataset, cfg
 
 
 def one_run(files, shots: int, seed: int, test: int, overrides: dict, work: Path) -> dict:
@@ -82,14 +83,13 @@ def one_run(files, shots: int, seed: int, test: int, overrides: dict, work: Path
 
     held, rest = draw(files, test, seed)
     started = time.perf_counter()
-    name, cfg = train_on(files, rest, shots, seed, overrides, work)
+    dataset, cfg = train_on(files, rest, shots, seed, overrides, work)
     seconds = time.perf_counter() - started
-    dataset = work / "data" / "custom" / name
 
     class_names = list(files)
     test_paths = [p for name in class_names for p in held[name]]
     test_y = np.repeat(np.arange(len(class_names)), test)
-    info = registry.resolve(name)
+    info = registry.resolve(dataset.name)
     predictor = Predictor.from_info(info)
     order = info.meta["class_names"]
     outcomes = predictor.predict_many([read_image_file(p) for p in test_paths])

@@ -28,8 +28,8 @@ def one_run(files: dict, others: dict, shots: int, seed: int, test: int, work: P
     from core.model import registry
 
     held, rest = draw(files, test, seed)
-    name, _ = train_on(files, rest, shots, seed, {}, work)
-    predictor = Predictor.from_info(registry.resolve(name))
+    dataset, _ = train_on(files, rest, shots, seed, {}, work)
+    predictor = Predictor.from_info(registry.resolve(dataset.name))
 
     def refused(paths) -> float:
         outcomes = predictor.predict_many([read_image_file(p) for p in paths])

@@ -22,6 +22,7 @@ from PIL import Image
 
 BENCH = Path(__file__).resolve().parent
 from bench._mnist import read_idx
+from bench.few_shot import class_files
 from core.data import digit_sets
 
 BASE = 1_000_000
@@ -30,7 +31,6 @@ MAX_REFUSED = 0.01
 TARGETS = {"canvas": 0.98, "photo": 0.98, "mnist": 0.99, "numbers": 0.90, "lowres": 0.95}
 DRAWN = ("canvas",)  # the sets given as drawn on the canvas; the rest are uploads
 NATURAL_REFUSED = 0.95
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 
 
 def main() -> int:
@@ -108,14 +108,14 @@ def natural_photos(predictor) -> bool:
     from core.errors import NaturalPhotoError, StudioError
     from core.images import read_image_file
 
-    folders = [folder for root in (os.environ.get("FLOWERS_DIR"), os.environ.get("OTHERS_DIR")) if root
-               for folder in sorted(Path(root).iterdir()) if folder.is_dir()]
+    folders = {name: files for root in (os.environ.get("FLOWERS_DIR"), os.environ.get("OTHERS_DIR")) if root
+               for name, files in class_files(Path(root)).items()}
     if not folders:
         print("  natural photos: skipped (set FLOWERS_DIR and OTHERS_DIR)")
         return False
     missed = False
-    for folder in folders:
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)[:200]
+    for name, every_file in folders.items():
+        files = every_file[:200]
         answers = {}
         for file in files:
             try:
@@ -128,7 +128,7 @@ def natural_photos(predictor) -> bool:
         share = answers.get("a photo", 0) / max(len(files), 1)
         missed |= share < NATURAL_REFUSED
         rest = ", ".join(f"{a} x{n}" for a, n in sorted(answers.items(), key=lambda kv: -kv[1]) if a != "a photo")
-        print(f"  natural photos, {folder.name:10} {share:7.2%} of {len(files):4} refused as photos "
+        print(f"  natural photos, {name:10} {share:7.2%} of {len(files):4} refused as photos "
               f"(target {NATURAL_REFUSED:.0%}); the others: {rest or 'none'}")
     return missed
 
