@@ -17,6 +17,7 @@ PAGES = [
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
     st.Page("pages/predict.py", title="Predict", icon=":material/draw:"),
+    st.Page("pages/inside.py", title="Look inside", icon=":material/layers:"),
 ]
 if teacher.configured():
     PAGES.append(st.Page("pages/classroom.py", title="Classroom", icon=":material/groups:"))

@@ -19,6 +19,7 @@ except StudioError as exc:
     st.error(str(exc))
     st.stop()
 st.caption(f"Model **{name}** · {len(predictor.class_names)} classes · input {predictor.input_shape}")
+st.page_link("pages/inside.py", label="Look inside this model: every layer, live", icon=":material/layers:")
 
 
 def show_prediction(prediction, key: str, picture_for_cam=None) -> None:
@@ -59,6 +60,9 @@ def one_from_canvas(empty: str) -> None:
             return
         st.image(enlarge(prediction.model_input), caption="What the model sees (28×28)")
         show_prediction(prediction, "canvas", picture_for_cam=prediction.model_input.squeeze())
+        if st.button("Look inside with this drawing", icon=":material/layers:"):
+            st.session_state["inside_input"] = {"model": name, "input": prediction.model_input}
+            st.switch_page("pages/inside.py")
 
 
 def number_from_canvas() -> None:

@@ -1,9 +1,15 @@
 """Plotly figures shared by the pages (no Streamlit here: the figures are plain data)."""
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
 import plotly.express as px
 import plotly.graph_objects as go
+from PIL import Image
+
+from core.feature_maps import DIVERGING, SEQUENTIAL, Scale
 
 PALETTE = px.colors.qualitative.Set2
 TEMPLATE = "plotly_white"
@@ -156,3 +162,50 @@ def probabilities(class_names: list[str], probs: list[float], highlight: int | N
     fig.update_xaxes(type="category")
     fig.update_yaxes(range=[0, 1.12], tickformat=".0%")
     return _style(fig, height=260)
+
+
+def _png_source(picture: np.ndarray) -> str:
+    """An RGB picture as a PNG data URI: the browser draws it as one image instead of a trace of numbers."""
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def feature_maps(mosaic):
+    """A stage's maps as one picture, with one invisible marker on each tile: clicking a tile selects it
+    (Plotly selects points, never pixels of an image)."""
+    height, width = mosaic.picture.shape[:2]
+    centres = np.array([mosaic.centre(i) for i in range(mosaic.count)])
+    fig = go.Figure(go.Image(source=_png_source(mosaic.picture), hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=centres[:, 0], y=centres[:, 1], mode="markers", customdata=np.arange(mosaic.count),
+                             marker=dict(symbol="square", size=mosaic.tile, opacity=0.01, color="white"),
+                             hovertemplate="map %{customdata}<extra></extra>", showlegend=False))
+    fig.update_xaxes(visible=False, range=[0, width])
+    fig.update_yaxes(visible=False, range=[height, 0], scaleanchor="x")
+    fig.update_layout(template=TEMPLATE, height=height + 8, width=width + 8, margin=dict(l=4, r=4, t=4, b=4),
+                      dragmode=False, clickmode="event+select", autosize=False)
+    return fig
+
+
+def one_map(values: np.ndarray, scale, title: str):
+    """One feature map enlarged, its values on hover, on its stage's colour scale."""
+    fig = go.Figure(go.Heatmap(z=values, zmin=scale.low, zmax=scale.high, colorscale=_scale_colours(scale),
+                               hovertemplate="row %{y}, column %{x}: %{z:.4f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", title="row", constrain="domain")
+    fig.update_xaxes(title="column", constrain="domain")
+    return _style(fig, height=360, title=title)
+
+
+def _scale_colours(scale) -> list:
+    anchors = DIVERGING if scale.signed else SEQUENTIAL
+    return [[i / (len(anchors) - 1), f"rgb{tuple(a)}"] for i, a in enumerate(anchors)]
+
+
+def scores(class_names: list[str], values, number_format: str, title: str, highlight: int | None = None):
+    """One bar per class with its number on it: logits, their exponentials, probabilities."""
+    colours = [PALETTE[1] if i == highlight else "#8DA0CB" for i in range(len(class_names))]
+    fig = go.Figure(go.Bar(x=class_names, y=values, marker_color=colours, text=[format(v, number_format)
+                                                                                for v in values],
+                           textposition="auto", hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
+    fig.update_xaxes(type="category")
+    return _style(fig, height=260, title=title)

@@ -55,6 +55,21 @@ def predictor(info):
     return _predictor(str(info.model_file), info.model_file.stat().st_mtime_ns, info)
 
 
+@st.cache_resource(show_spinner="Opening the model up…", max_entries=8)
+def _inside(model_file: str, mtime_ns: int, _info):
+    from core.inference.inside import Inside  # loads TensorFlow
+
+    shared = predictor(_info)
+    inside = Inside(shared.model)  # the shared model's own weights, not a second copy
+    inside.look(np.zeros(shared.input_shape, np.float32))  # trace once, off the hot path
+    return inside
+
+
+def inside(info):
+    """The shared `Inside` of a resolved registry model: its stages and the one call that returns them all."""
+    return _inside(str(info.model_file), info.model_file.stat().st_mtime_ns, info)
+
+
 def model_infos(where: Workspace):
     """A workspace's listing (its models and the shipped ones), read again only when a model folder changed
     (every rerun of every session asks for it: the sidebar)."""

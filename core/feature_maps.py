@@ -1,0 +1,144 @@
+"""Numbers made into pictures for Look inside: feature maps as coloured tiles, vectors as rows of cells,
+filters as small images. Plain numpy, so the page and `bench.inside` draw alike.
+
+All maps of one stage share one colour range, so a bright tile is a strong map, not just a map with a
+large maximum of its own. A stage with negative values (a convolution before its activation, batch norm)
+is drawn on a diverging scale, white at zero; one without is drawn dark to bright.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Anchors of the two colour scales (RGB), interpolated into 256-entry tables.
+SEQUENTIAL = [(13, 8, 135), (126, 3, 168), (204, 71, 120), (248, 149, 64), (240, 249, 33)]  # plasma
+DIVERGING = [(5, 48, 97), (67, 147, 195), (247, 247, 247), (214, 96, 77), (103, 0, 31)]  # blue, white, red
+GAP = 2
+MOSAIC_WIDTH = 960  # pixels: a stage's tiles wrap to this width
+
+
+def _table(anchors) -> np.ndarray:
+    positions = np.linspace(0, 255, len(anchors))
+    steps = np.arange(256)
+    return np.stack([np.interp(steps, positions, [a[c] for a in anchors]) for c in range(3)], axis=1).astype(np.uint8)
+
+
+_TABLES = {False: _table(SEQUENTIAL), True: _table(DIVERGING)}
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A stage's colour range: values from `low` to `high`; diverging (symmetric around 0) when `signed`."""
+
+    low: float
+    high: float
+    signed: bool
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> Scale:
+        values = np.asarray(values, np.float32)
+        low, high = float(values.min()), float(values.max())
+        if low < 0:
+            edge = max(-low, high, 1e-6)
+            return cls(-edge, edge, True)
+        return cls(0.0, max(high, 1e-6), False)
+
+    def colour(self, values: np.ndarray) -> np.ndarray:
+        """values → uint8 RGB, shape + (3,)."""
+        scaled = (np.asarray(values, np.float32) - self.low) / (self.high - self.low)
+        return _TABLES[self.signed][np.clip(np.rint(scaled * 255), 0, 255).astype(np.uint8)]
+
+
+@dataclass(frozen=True)
+class Mosaic:
+    """A stage's maps side by side in one RGB picture: tile `i` sits at row i // columns, column i % columns."""
+
+    picture: np.ndarray
+    count: int
+    columns: int
+    tile: int  # each tile's side in pixels
+    scale: Scale
+
+    def centre(self, index: int) -> tuple[float, float]:
+        """(x, y) of tile `index`'s centre, in the picture's pixels."""
+        row, column = divmod(index, self.columns)
+        return column * (self.tile + GAP) + self.tile / 2, row * (self.tile + GAP) + self.tile / 2
+
+
+def _tile_side(height: int, count: int) -> int:
+    """Large maps shown smaller, small ones enlarged, so that a stage of 32 or of 1,280 maps stays readable."""
+    target = 140 if count <= 4 else 72 if count <= 32 else 44 if count <= 128 else 28 if count <= 512 else 20
+    return height * max(1, target // height) if height <= target else target
+
+
+def maps_mosaic(output: np.ndarray, scale: Scale | None = None) -> Mosaic:
+    """(H, W, C) feature maps → one mosaic, one tile per channel, with crisp pixels."""
+    output = np.asarray(output, np.float32)
+    height, _, count = output.shape
+    scale = scale or Scale.of(output)
+    side = _tile_side(height, count)
+    columns = max(1, min(count, (MOSAIC_WIDTH + GAP) // (side + GAP)))
+    rows = -(-count // columns)
+    picture = np.full((rows * (side + GAP) - GAP, columns * (side + GAP) - GAP, 3), 255, np.uint8)
+    tiles = scale.colour(resize_nearest(output, side))
+    for index in range(count):
+        row, column = divmod(index, columns)
+        top, left = row * (side + GAP), column * (side + GAP)
+        picture[top:top + side, left:left + side] = tiles[..., index, :]
+    return Mosaic(picture, count, columns, side, scale)
+
+
+def resize_nearest(maps: np.ndarray, side: int) -> np.ndarray:
+    """(H, W, ...) → (side, side, ...) by nearest neighbour: every value stays a crisp square."""
+    rows = np.minimum((np.arange(side) * maps.shape[0]) // side, maps.shape[0] - 1)
+    columns = np.minimum((np.arange(side) * maps.shape[1]) // side, maps.shape[1] - 1)
+    return maps[rows][:, columns]
+
+
+def vector_cells(vector: np.ndarray, cell: int = 12, per_row: int = 64) -> tuple[np.ndarray, Scale]:
+    """A 1-D output (flatten, global pooling, dense) → rows of coloured cells, `per_row` a row."""
+    vector = np.asarray(vector, np.float32).ravel()
+    scale = Scale.of(vector)
+    per_row = min(per_row, len(vector))
+    rows = -(-len(vector) // per_row)
+    colours = scale.colour(np.pad(vector, (0, rows * per_row - len(vector))))
+    colours[len(vector):] = 255  # the unused end of the last row stays blank
+    colours = colours.reshape(rows, per_row, 3)
+    return np.kron(colours, np.ones((cell, cell, 1), np.uint8)), scale
+
+
+def filter_pictures(kernels: np.ndarray, side: int = 48) -> list[np.ndarray]:
+    """The first convolution's kernels (F, k, k, C) as small images: grey filters on one diverging scale
+    (blue negative, red positive), colour filters each stretched to its own range as RGB."""
+    kernels = np.asarray(kernels, np.float32)
+    if kernels.shape[-1] == 3:
+        low = kernels.min(axis=(1, 2, 3), keepdims=True)
+        high = kernels.max(axis=(1, 2, 3), keepdims=True)
+        pictures = ((kernels - low) / np.maximum(high - low, 1e-6) * 255).astype(np.uint8)
+    else:
+        pictures = Scale.of(np.concatenate([kernels.ravel(), -kernels.ravel()])).colour(kernels[..., 0])
+    return [resize_nearest(picture, side) for picture in pictures]
+
+
+def window_on(picture: np.ndarray, top: int, left: int, size: tuple[int, int], side: int = 280) -> np.ndarray:
+    """A model input (H, W, C, any range) shown at `side` pixels with the filter's window outlined in yellow."""
+    picture = np.asarray(picture, np.float32)
+    low, high = float(picture.min()), float(picture.max())
+    grey = ((picture - low) / max(high - low, 1e-6) * 255).astype(np.uint8)
+    rgb = np.repeat(grey, 3, axis=-1) if grey.shape[-1] == 1 else grey[..., :3]
+    return outline(rgb, top, left, size, side)
+
+
+def outline(rgb: np.ndarray, top: int, left: int, size: tuple[int, int], side: int = 280) -> np.ndarray:
+    """An RGB picture enlarged to `side` with the box (top, left, size) outlined in yellow, clipped to the picture."""
+    height, width = rgb.shape[:2]
+    factor = max(1, side // max(height, width))
+    large = np.kron(rgb, np.ones((factor, factor, 1), np.uint8))
+    y0, x0 = max(top, 0) * factor, max(left, 0) * factor
+    y1, x1 = min(top + size[0], height) * factor, min(left + size[1], width) * factor
+    thick = max(1, factor // 4)
+    yellow = np.array([255, 214, 0], np.uint8)
+    large[y0:y0 + thick, x0:x1] = large[y1 - thick:y1, x0:x1] = yellow
+    large[y0:y1, x0:x0 + thick] = large[y0:y1, x1 - thick:x1] = yellow
+    return large

@@ -1,0 +1,211 @@
+"""Look inside: what every stage of a model makes of one input, its first filters, one filter at work, and
+its scores becoming probabilities. Live as the person draws or uploads."""
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.data import catalog
+from core.data.samples import sample_picture
+from core.errors import NoDigitError, NoGarmentError, StudioError
+from core.feature_maps import Scale, filter_pictures, maps_mosaic, outline, vector_cells, window_on
+from core.images import decode_image, read_image_file
+from core.model import registry
+from ui import charts, resources, selected_model, use_shell, workspace
+from ui.tables import number_grid
+from ui.widgets import answer_line, drawing_canvas, enlarge
+
+HANDED = "inside_input"  # Predict leaves {"model": name, "input": model input} here for its button
+NO_TOOLBAR = {"displayModeBar": False}
+
+use_shell()
+st.title("Look inside")
+
+name = selected_model()
+try:
+    where = workspace.current()
+    info = registry.resolve(name, where.models)
+    predictor = resources.predictor(info)
+    inside = resources.inside(info)
+except StudioError as exc:
+    st.error(str(exc))
+    st.stop()
+grey = catalog.is_grey(predictor.kind)
+st.caption(f"Model **{name}** · {len(inside.stages)} stages · "
+           f"{inside.model.count_params():,} parameters. Each stage below shows what it makes of the picture.")
+
+
+def test_input(index: int):
+    """(model input, what it is) of test image `index` of the model's dataset, or None when it is not here."""
+    data, _ = resources.try_dataset(where.locate(info.meta.get("dataset", "mnist")))
+    if data is None or not len(data.test):
+        return None
+    index = min(index, len(data.test) - 1)
+    true = data.class_names[int(data.test.y[index])]
+    if grey:
+        return np.asarray(data.test.x[index], np.float32)[..., None], f"test image {index} (a {true})"
+    return predictor.model_input(read_image_file(data.test.paths[index])), f"test photo {index} (a {true})"
+
+
+def chosen_input():
+    """The model input the page shows, from the source the person picks; None after a sentence."""
+    handed = st.session_state.get(HANDED)
+    sources = (["From Predict"] if handed and handed["model"] == name else []) + ["A test image"] + \
+        (["Draw"] if grey else []) + ["Upload"]
+    source = st.segmented_control("Input", sources, default=sources[0], key=f"inside_source_{name}") or sources[0]
+    try:
+        if source == "From Predict":
+            return handed["input"], "your drawing on Predict"
+        if source == "A test image":
+            index = st.number_input("Test image number", 0, 100_000, 0, key="inside_test_index")
+            found = test_input(int(index))
+            if found is not None:
+                return found
+            st.caption("The model's dataset is not on this machine, so the page starts from a picture of its own.")
+            return predictor.model_input(sample_picture(predictor.kind), is_sketch=True), "a sample picture"
+        if source == "Draw":
+            picture = drawing_canvas("inside", 280, 280, stroke=18)
+            if picture is None or not picture[..., 3].any():
+                st.info("Draw on the canvas: every stage below follows your drawing.")
+                return None
+            return predictor.model_input(picture, is_sketch=True), "your drawing"
+        upload = st.file_uploader("A picture", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
+                                  key="inside_upload")
+        if upload is None:
+            st.info("Upload a picture: every stage below follows it.")
+            return None
+        return predictor.model_input(decode_image(upload.getvalue())), upload.name
+    except (NoDigitError, NoGarmentError, StudioError) as exc:
+        st.info(str(exc))
+        return None
+
+
+def shape_text(stage) -> str:
+    if stage.maps:
+        height, width, count = stage.shape
+        return f"{count} map{'s' if count > 1 else ''} of {height}×{width}"
+    return f"{stage.shape[0]:,} values"
+
+
+def spatial_stage(number: int, stage, output) -> None:
+    """The stage's maps, one tile each; a clicked tile is shown enlarged below, with its values on hover."""
+    mosaic = maps_mosaic(output)
+    event = st.plotly_chart(charts.feature_maps(mosaic), key=f"maps_{number}", on_select="rerun",
+                            selection_mode="points", config=NO_TOOLBAR, width="content")
+    points = event.selection.points if event else []
+    if points:
+        channel = int(points[0]["customdata"])
+        if channel < stage.maps:
+            st.plotly_chart(charts.one_map(output[..., channel], mosaic.scale, f"map {channel}, enlarged"),
+                            key=f"map_{number}", config=NO_TOOLBAR)
+    else:
+        st.caption("Click a map to enlarge it.")
+
+
+def strip(look) -> None:
+    """Every stage in order, each with its output, its shape, its parameters and one sentence."""
+    for number, (stage, output) in enumerate(zip(inside.stages, look.outputs)):
+        with st.container(border=True, key=f"stage_{number}"):
+            st.markdown(f"**{number}. {stage.title}** · {shape_text(stage)} · {stage.params:,} parameters")
+            st.caption(stage.sentence)
+            if stage.kind in ("logits", "softmax"):
+                values = look.logits if stage.kind == "logits" else look.probabilities
+                st.plotly_chart(charts.scores(predictor.class_names, values, ".2f" if stage.kind == "logits"
+                                              else ".1%", "", int(np.argmax(values))),
+                                key=f"scores_{number}", config=NO_TOOLBAR)
+            elif stage.maps:
+                spatial_stage(number, stage, output)
+            else:
+                cells, scale = vector_cells(output)
+                st.image(cells, caption=f"{len(output):,} values, one cell each, from {scale.low:.2f} to "
+                                        f"{scale.high:.2f}")
+
+
+def first_filters() -> None:
+    kernels = inside.first_filters()
+    size = "×".join(str(k) for k in kernels.shape[1:3])
+    st.markdown(f"The first convolution's **{len(kernels)} filters**, each {size}, as it learnt them.")
+    st.caption("Red weights add what they cover, blue ones subtract it: a filter with red on one side and blue on "
+               "the other finds an edge." if kernels.shape[-1] == 1 else
+               "Each filter is shown in colour, stretched to its own range: it answers most to the pattern it "
+               "looks like.")
+    st.image(filter_pictures(kernels), caption=[str(i) for i in range(len(kernels))], width=56)
+
+
+def filter_at_work(look) -> None:
+    """One pixel of the first convolution, computed in front of the student."""
+    stage = inside.stages[inside.first_conv_stage]
+    height, width, filters = stage.shape
+    strongest = np.unravel_index(np.argmax(look.outputs[inside.first_conv_stage][..., 0]), (height, width))
+    pick = st.columns(3)  # it starts where filter 0 answers most, so the first sum is not a sum of zeros
+    channel = pick[0].number_input("Filter", 0, filters - 1, 0, key="work_filter")
+    row = pick[1].number_input("Row of the output", 0, height - 1, int(strongest[0]), key="work_row")
+    column = pick[2].number_input("Column of the output", 0, width - 1, int(strongest[1]), key="work_column")
+    work = inside.filter_at_work(look, int(row), int(column), int(channel))
+    size = work.kernel.shape[:2]
+    output = look.outputs[inside.first_conv_stage][..., work.channel]
+    pictures = st.columns(2)
+    pictures[0].image(window_on(look.conv_input, work.top, work.left, size), width=280,
+                      caption=f"The input, the {size[0]}×{size[1]} window in yellow")
+    pictures[1].image(outline(Scale.of(output).colour(output), work.row, work.column, (1, 1)), width=280,
+                      caption=f"Map {work.channel}: the pixel it makes, outlined")
+    for c in range(work.kernel.shape[-1]):
+        named = "" if work.kernel.shape[-1] == 1 else f" ({'RGB'[c]})"
+        for grid, values, title in zip(st.columns(3), (work.window, work.kernel, work.products),
+                                       ("window", "kernel", "window × kernel")):
+            grid.markdown(f"**{title}**{named}")
+            grid.table(number_grid(values[..., c]))
+    st.markdown(f"Sum of the {work.products.size} products: **{work.products.sum():.4f}** · plus the bias "
+                f"{work.bias:.4f} · = **{work.total:.4f}**"
+                + (f" · ReLU: **{work.activated:.4f}**" if work.activation == "relu" else ""))
+    st.markdown(f"The model's own pixel at row {work.row}, column {work.column} of map {work.channel}: "
+                f"**{work.value:.4f}**", help="The same number: a convolution is this sum, repeated at every "
+                                              "position for every filter.")
+    if work.then:
+        st.caption("Then the same pixel in the stages that follow: "
+                   + " → ".join(f"{title} {value:.4f}" for title, value in work.then))
+
+
+def scores_to_probabilities(look) -> None:
+    logits = look.logits
+    exponentials = np.exp(logits - logits.max())
+    st.markdown("The last dense layer gives each class a **score** (a logit). Softmax makes them probabilities: "
+                "*e* to the power of each score, divided by their sum. Subtracting the largest score first "
+                "changes no probability and keeps the numbers small.")
+    table = pd.DataFrame({"class": predictor.class_names, "score": logits, "e^(score − max)": exponentials,
+                          "probability": exponentials / exponentials.sum()})
+    st.dataframe(table.style.format({"score": "{:.3f}", "e^(score − max)": "{:.4f}", "probability": "{:.2%}"}),
+                 hide_index=True)
+    top = int(np.argmax(logits))
+    left, right = st.columns(2)
+    left.plotly_chart(charts.scores(predictor.class_names, logits, ".2f", "scores (logits)", top),
+                      config=NO_TOOLBAR, key="logit_bars")
+    right.plotly_chart(charts.scores(predictor.class_names, look.probabilities, ".1%", "probabilities", top),
+                       config=NO_TOOLBAR, key="probability_bars")
+
+
+@st.fragment  # a stroke on the canvas reruns this, not the sidebar
+def look_inside() -> None:
+    top = st.columns([2, 3])
+    with top[0]:
+        found = chosen_input()
+    if found is None:
+        return
+    model_input, what = found
+    look = inside.look(model_input)
+    with top[1]:
+        st.image(enlarge(model_input) if grey else model_input.astype(np.uint8), width=200,
+                 caption=f"What the model sees: {what}")
+        st.markdown(answer_line(predictor.predict_inputs(model_input[None])[0]))
+    stages, filters, work, softmax = st.tabs(["Every stage", "First filters", "A filter at work",
+                                              "Scores to probabilities"])
+    with stages:
+        strip(look)
+    with filters:
+        first_filters()
+    with work:
+        filter_at_work(look)
+    with softmax:
+        scores_to_probabilities(look)
+
+
+look_inside()
