@@ -229,7 +229,7 @@ class Inside:
         classifier = model.get_layer(self.stages[-1].layer)
         tensors = [classifier.input if stage.kind == "logits" else model.get_layer(stage.layer).output
                    for stage in self.stages]
-        probe = keras.Model(model.inputs, [*tensors, self.first_conv.input])  # the same weights, many outputs
+        probe = keras.Model(model.input, [*tensors, self.first_conv.input])  # the same weights, many outputs
         spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)
         self._forward = tf.function(lambda x: probe(x, training=False), input_signature=[spec])
         self._kernel, self._bias = (np.asarray(w, np.float32) for w in classifier.get_weights())

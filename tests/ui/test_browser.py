@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser,
                                  reason="Debian's chromium is not installed (apt-get install chromium)")]
 SAVE = os.environ.get("SAVE_SCREENSHOTS") == "1"
 PAGES = [("", "overview"), ("eda", "eda"), ("your_classes", "your-classes"), ("train", "train"),
-         ("evaluate", "evaluate"), ("predict", "predict")]
+         ("evaluate", "evaluate"), ("predict", "predict"), ("inside", "inside")]
 
 
 @pytest.fixture(scope="module")
@@ -245,3 +245,36 @@ def sidebar_models(page) -> list[str]:
     offered = [options.nth(i).inner_text() for i in range(options.count())]
     page.keyboard.press("Escape")
     return offered
+
+
+def test_look_inside_a_drawn_digit_shows_every_stage_and_a_filter_whose_sum_is_the_pixel(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 3000})
+    page.goto(f"{server}/predict")
+    wait_until_idle(page)
+    draw_strokes(page, [[(80, 60), (200, 60), (120, 230)]])  # a 7
+    page.get_by_role("button", name="Look inside with this drawing").click(timeout=60000)
+    expect(page.get_by_text("What the model sees: your drawing on Predict")).to_be_visible(timeout=60000)
+    # mnist-seed: the input, conv 32, pool, dropout, conv 64, pool, dropout; one clickable tile per map
+    for number, maps in enumerate([1, 32, 32, 32, 64, 64, 64]):
+        expect(page.locator(f".st-key-stage_{number} path.point")).to_have_count(maps, timeout=60000)
+    assert "32 maps of 26×26" in page.locator(".st-key-stage_1").inner_text()
+    assert page.locator('[class*="st-key-stage_"]').count() == 12
+    page.locator(".st-key-stage_1 path.point").nth(5).click(force=True)
+    expect(page.get_by_text("map 5, enlarged")).to_be_visible(timeout=60000)
+
+    page.get_by_role("tab", name="A filter at work").click()
+    for label, value in (("Filter", "3"), ("Row of the output", "9"), ("Column of the output", "12")):
+        field = page.get_by_role("spinbutton", name=label)
+        field.fill(value)
+        field.press("Enter")
+        wait_until_idle(page)
+    expect(page.get_by_text("The model's own pixel at row 9, column 12 of map 3")).to_be_visible(timeout=60000)
+    total = re.search(r"= (-?\d+\.\d{4})", page.get_by_text("Sum of the 9 products").inner_text()).group(1)
+    pixel = re.search(r"map 3: (-?\d+\.\d{4})", page.get_by_text("The model's own pixel").inner_text()).group(1)
+    relu = re.search(r"ReLU: (-?\d+\.\d{4})", page.get_by_text("Sum of the 9 products").inner_text())
+    assert (relu.group(1) if relu else total) == pixel  # mnist-seed's convolution has its ReLU inside it
+    assert exceptions_on(page) == 0
+    if SAVE:
+        page.get_by_role("tab", name="Every stage").click()
+        page.screenshot(path=str(ROOT / "docs" / "inside-digit.png"))
+    page.close()

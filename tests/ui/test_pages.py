@@ -13,7 +13,7 @@ from core.workspace import DEFAULT, Workspace
 from tests.support import ROOT, SEVEN, badfiles, build_photo_folder, canvas_rgba
 
 PAGES = ["pages/overview.py", "pages/eda.py", "pages/your_classes.py", "pages/train.py", "pages/evaluate.py",
-         "pages/predict.py"]
+         "pages/predict.py", "pages/inside.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -467,3 +467,19 @@ def blank_png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (60, 60), "white").save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def test_look_inside_starts_from_a_test_image_and_shows_every_stage_and_a_filter_at_work(studio_with_model):
+    app = open_page("pages/inside.py")
+    no_problems(app)
+    headers = [m.value for m in app.markdown if m.value.startswith("**") and "parameters" in m.value]
+    assert len(headers) == 12 and "32 maps of 26×26" in headers[1], headers  # mnist-seed, stage by stage
+    sums = [m.value for m in app.markdown if m.value.startswith("Sum of the 9 products")]
+    pixel = [m.value for m in app.markdown if m.value.startswith("The model's own pixel")]
+    assert sums and pixel
+    assert sums[0].rsplit("**", 2)[-2] == pixel[0].rsplit("**", 2)[-2]  # the hand-made sum is the model's pixel
+    by_label(app.number_input, "Filter").set_value(5).run()
+    no_problems(app)
+    by_label(app.segmented_control, "Input").set_value("Draw").run()
+    no_problems(app)
+    assert any("Draw on the canvas" in i.value for i in app.info)
