@@ -67,6 +67,22 @@ def predict_probabilities(model, dataset, split, image_size, crop: float = 1.0) 
     return np.concatenate([forward(x).numpy() for x, _ in batches]) if len(split) else np.zeros((0, 0))
 
 
+def _samples(indices: np.ndarray, y_true: np.ndarray, probabilities: np.ndarray) -> list[dict]:
+    """Test samples by index with their true and predicted class and confidence, most confident first."""
+    predicted = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    return [{"index": int(i), "true": int(y_true[i]), "predicted": int(predicted[i]),
+             "confidence": float(confidence[i])} for i in indices[np.argsort(-confidence[indices], kind="stable")]]
+
+
+def cell_samples(y_true: np.ndarray, probabilities: np.ndarray, true: int, predicted: int) -> list[dict]:
+    """The test samples of one confusion-matrix cell (this true class, answered as that one), most confident
+    first: as many as the cell counts."""
+    y_true = np.asarray(y_true)
+    return _samples(np.flatnonzero((y_true == true) & (probabilities.argmax(axis=1) == predicted)), y_true,
+                    probabilities)
+
+
 def metrics_from_probabilities(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[str]) -> dict:
     """Everything the Evaluation page and `evaluate --json` show, from labels and probabilities."""
     labels = np.arange(len(class_names))
@@ -76,7 +92,6 @@ def metrics_from_probabilities(y_true: np.ndarray, probabilities: np.ndarray, cl
         per_class = np.where(confusion.sum(axis=1) > 0, np.diag(confusion) / confusion.sum(axis=1), np.nan)
     report = metrics.classification_report(y_true, predicted, labels=labels, target_names=class_names,
                                            output_dict=True, zero_division=0)
-    confidence = probabilities.max(axis=1)
     wrong = np.flatnonzero(predicted != y_true)
     result = {
         "accuracy": float(metrics.accuracy_score(y_true, predicted)),
@@ -86,11 +101,7 @@ def metrics_from_probabilities(y_true: np.ndarray, probabilities: np.ndarray, cl
         "confusion_matrix": confusion.tolist(),
         "per_class_accuracy": {name: (None if np.isnan(v) else float(v)) for name, v in zip(class_names, per_class)},
         "report": report,
-        "misclassified": [
-            {"index": int(i), "true": int(y_true[i]), "predicted": int(predicted[i]),
-             "confidence": float(confidence[i])}
-            for i in wrong[np.argsort(-confidence[wrong])]
-        ],
+        "misclassified": _samples(wrong, y_true, probabilities),
     }
     if len(class_names) == 2 and len(np.unique(y_true)) == 2:
         fpr, tpr, _ = metrics.roc_curve(y_true, probabilities[:, 1])

@@ -14,7 +14,7 @@ import numpy as np
 # Anchors of the two colour scales (RGB), interpolated into 256-entry tables.
 SEQUENTIAL = [(13, 8, 135), (126, 3, 168), (204, 71, 120), (248, 149, 64), (240, 249, 33)]  # plasma
 DIVERGING = [(5, 48, 97), (67, 147, 195), (247, 247, 247), (214, 96, 77), (103, 0, 31)]  # blue, white, red
-GAP = 2
+GAP = 1  # pixels between two maps, before zoom
 MOSAIC_WIDTH = 960  # pixels: a stage's tiles wrap to this width
 
 
@@ -52,41 +52,51 @@ class Scale:
 
 @dataclass(frozen=True)
 class Mosaic:
-    """A stage's maps side by side in one RGB picture: tile `i` sits at row i // columns, column i % columns."""
+    """A stage's maps side by side in one RGB picture at their own resolution, one pixel apart: tile `i` sits at
+    row i // columns, column i % columns. `zoom` is how much larger it is shown (the browser scales it, so a
+    live page sends few bytes)."""
 
     picture: np.ndarray
     count: int
     columns: int
-    tile: int  # each tile's side in pixels
+    side: int  # a map's side in the picture's pixels
+    zoom: float
     scale: Scale
 
+    @property
+    def shown_size(self) -> tuple[float, float]:
+        """(width, height) as shown, in screen pixels."""
+        return self.picture.shape[1] * self.zoom, self.picture.shape[0] * self.zoom
+
     def centre(self, index: int) -> tuple[float, float]:
-        """(x, y) of tile `index`'s centre, in the picture's pixels."""
+        """(x, y) of tile `index`'s centre as shown."""
         row, column = divmod(index, self.columns)
-        return column * (self.tile + GAP) + self.tile / 2, row * (self.tile + GAP) + self.tile / 2
+        step = (self.side + GAP) * self.zoom
+        return column * step + self.side * self.zoom / 2, row * step + self.side * self.zoom / 2
 
 
-def _tile_side(height: int, count: int) -> int:
-    """Large maps shown smaller, small ones enlarged, so that a stage of 32 or of 1,280 maps stays readable."""
+def _zoom(side: int, count: int) -> float:
+    """Small maps shown larger, large ones smaller, so that a stage of 1 map or of 1,280 stays readable: a tile
+    is shown at about `target` pixels, at a whole zoom when the map is small."""
     target = 140 if count <= 4 else 72 if count <= 32 else 44 if count <= 128 else 28 if count <= 512 else 20
-    return height * max(1, target // height) if height <= target else target
+    return float(max(1, target // side)) if side <= target else target / side
 
 
 def maps_mosaic(output: np.ndarray, scale: Scale | None = None) -> Mosaic:
-    """(H, W, C) feature maps → one mosaic, one tile per channel, with crisp pixels."""
+    """(H, W, C) feature maps → one mosaic, one tile per channel, on one colour scale."""
     output = np.asarray(output, np.float32)
-    height, _, count = output.shape
+    side, _, count = output.shape
     scale = scale or Scale.of(output)
-    side = _tile_side(height, count)
-    columns = max(1, min(count, (MOSAIC_WIDTH + GAP) // (side + GAP)))
+    zoom = _zoom(side, count)
+    columns = max(1, min(count, int((MOSAIC_WIDTH / zoom + GAP) // (side + GAP))))
     rows = -(-count // columns)
     picture = np.full((rows * (side + GAP) - GAP, columns * (side + GAP) - GAP, 3), 255, np.uint8)
-    tiles = scale.colour(resize_nearest(output, side))
+    tiles = scale.colour(output)
     for index in range(count):
         row, column = divmod(index, columns)
         top, left = row * (side + GAP), column * (side + GAP)
         picture[top:top + side, left:left + side] = tiles[..., index, :]
-    return Mosaic(picture, count, columns, side, scale)
+    return Mosaic(picture, count, columns, side, zoom, scale)
 
 
 def resize_nearest(maps: np.ndarray, side: int) -> np.ndarray:

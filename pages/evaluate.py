@@ -4,11 +4,15 @@ import streamlit as st
 
 from core.data import catalog, kaggle
 from core.errors import StudioError
-from core.evaluation import SMALL_TEST, estimate_sentence
+from core.evaluation import SMALL_TEST, cell_samples, estimate_sentence
 from core.images import read_image_file, thumbnail_rgb
+from core.inference.gradcam import overlay
 from core.model import registry
 from ui import charts, resources, selected_model, use_shell, workspace
 from ui.tables import report_frame
+from ui.widgets import enlarge
+
+CELL_SHOWN = 200  # a cell's images shown at most (a diagonal cell of MNIST holds a thousand)
 
 use_shell()
 st.title("Evaluate a model")
@@ -52,7 +56,10 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader("Confusion matrix")
     normalise = st.toggle("Normalise by true class", value=False)
-    st.plotly_chart(charts.confusion_matrix(result["confusion_matrix"], data.class_names, normalise), width="stretch")
+    cell = st.plotly_chart(charts.confusion_matrix(result["confusion_matrix"], data.class_names, normalise),
+                           width="stretch", key="confusion", on_select="rerun", selection_mode="points",
+                           config={"displayModeBar": False})
+    st.caption("Click a cell to see its test images.")
 with right:
     st.subheader("Per-class accuracy")
     st.plotly_chart(charts.per_class_accuracy(result["per_class_accuracy"]), width="stretch")
@@ -67,6 +74,46 @@ if "roc" in result:
     st.subheader("ROC curve")
     st.plotly_chart(charts.roc_curve(result["roc"], result["auc"]), width="stretch")
 
+
+
+def sample_gallery(items: list[dict], key: str) -> None:
+    """Test images with their true and predicted class and confidence; Grad-CAM over them on request."""
+    names = data.class_names
+    grey = catalog.is_grey(data.kind)
+    if grey:
+        pictures = [np.asarray(data.test.x[item["index"]]) for item in items]
+    else:
+        pictures = [thumbnail_rgb(read_image_file(data.test.paths[item["index"]]), 160) for item in items]
+    if st.toggle("Grad-CAM", key=f"cam_{key}", help="Where the evidence for the predicted class sits."):
+        pictures = [with_grad_cam(item) for item in items]
+    captions = [f"true {names[i['true']]} → {names[i['predicted']]} ({i['confidence']:.0%})" for i in items]
+    st.image([enlarge(p, 96) if grey else p for p in pictures], caption=captions, width=96 if grey else 160)
+
+
+def with_grad_cam(item: dict) -> np.ndarray:
+    """A test sample as the model saw it, under the Grad-CAM of the class it answered."""
+    if catalog.is_grey(data.kind):
+        model_input = np.asarray(data.test.x[item["index"]], np.float32)[..., None]
+    else:
+        model_input = predictor.model_input(read_image_file(data.test.paths[item["index"]]))
+    return overlay(model_input.squeeze(), predictor.explain_input(model_input, item["predicted"]))
+
+
+points = cell.selection.points if cell else []
+if points:
+    true, predicted, _ = (int(v) for v in points[0]["customdata"])
+    items = cell_samples(data.test.y, probabilities, true, predicted)
+    names = data.class_names
+    st.subheader(f"True {names[true]}, predicted {names[predicted]}: {len(items):,} test image"
+                 f"{'s' if len(items) != 1 else ''}")
+    if not items:
+        st.info("No test image falls in this cell.")
+    else:
+        if len(items) > CELL_SHOWN:
+            st.caption(f"The {CELL_SHOWN} most confident of them.")
+        with st.container(key="cell_images"):
+            sample_gallery(items[:CELL_SHOWN], "cell")
+
 st.subheader("Misclassified samples")
 wrong = result["misclassified"]
 if not wrong:
@@ -75,14 +122,7 @@ else:
     order = st.radio("Order", ["Most confident mistakes first", "Least confident first"], horizontal=True)
     shown = st.slider("How many", 5, min(100, len(wrong)), min(30, len(wrong))) if len(wrong) > 5 else len(wrong)
     chosen = wrong if order.startswith("Most") else wrong[::-1]
-    chosen = chosen[:shown]
-    names = data.class_names
-    if catalog.is_grey(data.kind):
-        pictures = [np.asarray(data.test.x[item["index"]]) for item in chosen]
-    else:
-        pictures = [thumbnail_rgb(read_image_file(data.test.paths[item["index"]]), 160) for item in chosen]
-    captions = [f"true {names[i['true']]} → {names[i['predicted']]} ({i['confidence']:.0%})" for i in chosen]
-    st.image(pictures, caption=captions, width=96 if catalog.is_grey(data.kind) else 160)
+    sample_gallery(chosen[:shown], "wrong")
 
 history = registry.read_history(info)
 if history:

@@ -7,7 +7,7 @@ import streamlit as st
 from core.data import catalog
 from core.data.samples import sample_picture
 from core.errors import NoDigitError, NoGarmentError, StudioError
-from core.feature_maps import Scale, filter_pictures, maps_mosaic, outline, vector_cells, window_on
+from core.feature_maps import Scale, filter_pictures, outline, window_on
 from core.images import decode_image, read_image_file
 from core.model import registry
 from ui import charts, resources, selected_model, use_shell, workspace
@@ -86,38 +86,28 @@ def shape_text(stage) -> str:
     return f"{stage.shape[0]:,} values"
 
 
-def spatial_stage(number: int, stage, output) -> None:
-    """The stage's maps, one tile each; a clicked tile is shown enlarged below, with its values on hover."""
-    mosaic = maps_mosaic(output)
-    event = st.plotly_chart(charts.feature_maps(mosaic), key=f"maps_{number}", on_select="rerun",
-                            selection_mode="points", config=NO_TOOLBAR, width="content")
-    points = event.selection.points if event else []
-    if points:
-        channel = int(points[0]["customdata"])
-        if channel < stage.maps:
-            st.plotly_chart(charts.one_map(output[..., channel], mosaic.scale, f"map {channel}, enlarged"),
-                            key=f"map_{number}", config=NO_TOOLBAR)
-    else:
-        st.caption("Click a map to enlarge it.")
-
-
 def strip(look) -> None:
-    """Every stage in order, each with its output, its shape, its parameters and one sentence."""
-    for number, (stage, output) in enumerate(zip(inside.stages, look.outputs)):
+    """Every stage in order, each with its output, its shape, its parameters and one sentence. A clicked map
+    is shown enlarged below its stage, with its values on hover, and follows the input as it changes."""
+    views = charts.stage_views(inside.stages, look.outputs, predictor.class_names)
+    for number, (stage, output, (view, mosaic, caption)) in enumerate(zip(inside.stages, look.outputs, views)):
         with st.container(border=True, key=f"stage_{number}"):
             st.markdown(f"**{number}. {stage.title}** · {shape_text(stage)} · {stage.params:,} parameters")
             st.caption(stage.sentence)
-            if stage.kind in ("logits", "softmax"):
-                values = look.logits if stage.kind == "logits" else look.probabilities
-                st.plotly_chart(charts.scores(predictor.class_names, values, ".2f" if stage.kind == "logits"
-                                              else ".1%", "", int(np.argmax(values))),
-                                key=f"scores_{number}", config=NO_TOOLBAR)
-            elif stage.maps:
-                spatial_stage(number, stage, output)
+            if mosaic is None and caption is None:
+                st.plotly_chart(view, key=f"scores_{number}", config=NO_TOOLBAR)
+            elif mosaic is None:
+                st.image(view, caption=caption)
             else:
-                cells, scale = vector_cells(output)
-                st.image(cells, caption=f"{len(output):,} values, one cell each, from {scale.low:.2f} to "
-                                        f"{scale.high:.2f}")
+                event = st.plotly_chart(view, key=f"maps_{number}", on_select="rerun", selection_mode="points",
+                                        config=NO_TOOLBAR, width="content")
+                points = event.selection.points if event else []
+                if points and int(points[0]["customdata"]) < stage.maps:
+                    channel = int(points[0]["customdata"])
+                    st.plotly_chart(charts.one_map(output[..., channel], mosaic.scale, f"map {channel}, enlarged"),
+                                    key=f"map_{number}", config=NO_TOOLBAR)
+                else:
+                    st.caption("Click a map to enlarge it.")
 
 
 def first_filters() -> None:

@@ -9,10 +9,11 @@ import plotly.express as px
 import plotly.graph_objects as go
 from PIL import Image
 
-from core.feature_maps import DIVERGING, SEQUENTIAL, Scale
+from core.feature_maps import DIVERGING, SEQUENTIAL, maps_mosaic, vector_cells
 
 PALETTE = px.colors.qualitative.Set2
 TEMPLATE = "plotly_white"
+NO_TEMPLATE: dict = {}  # an unvalidated figure keeps Streamlit's theme alone (Plotly would copy its default in)
 
 
 def _style(fig, height: int = 360, title: str | None = None):
@@ -124,15 +125,22 @@ def training_curves(histories: dict[str, dict], metric: str):
 
 
 def confusion_matrix(matrix, class_names: list[str], normalise: bool):
-    values = np.asarray(matrix, dtype=float)
-    if normalise:
-        values = values / np.maximum(values.sum(axis=1, keepdims=True), 1)
+    """The confusion matrix, with one invisible marker on each cell: clicking a cell selects it (Plotly
+    selects points, never the cells of a heat map)."""
+    counts = np.asarray(matrix, dtype=float)
+    values = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalise else counts
     text = np.vectorize(lambda v: f"{v:.2f}" if normalise else f"{int(v)}")(values)
     fig = go.Figure(go.Heatmap(z=values, x=class_names, y=class_names, colorscale="Blues", text=text,
-                               texttemplate="%{text}",
-                               hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
+                               texttemplate="%{text}", hoverinfo="skip"))
+    true, predicted = np.divmod(np.arange(counts.size), len(class_names))
+    fig.add_trace(go.Scatter(
+        x=[class_names[p] for p in predicted], y=[class_names[t] for t in true], mode="markers",
+        customdata=np.stack([true, predicted, counts.ravel()], axis=1).astype(int).tolist(), showlegend=False,
+        marker=dict(symbol="square", size=max(12, 360 // max(len(class_names), 1)), opacity=0.01, color="white"),
+        hovertemplate="true %{y}, predicted %{x}: %{customdata[2]:.0f} · click to see them<extra></extra>"))
     fig.update_xaxes(title="predicted", type="category")
     fig.update_yaxes(title="true", type="category", autorange="reversed")
+    fig.update_layout(dragmode=False, clickmode="event+select")
     return _style(fig, height=max(360, 40 * len(class_names) + 120))
 
 
@@ -172,19 +180,25 @@ def _png_source(picture: np.ndarray) -> str:
 
 
 def feature_maps(mosaic):
-    """A stage's maps as one picture, with one invisible marker on each tile: clicking a tile selects it
-    (Plotly selects points, never pixels of an image)."""
-    height, width = mosaic.picture.shape[:2]
+    """A stage's maps as one picture, zoomed by the browser with crisp pixels, with one invisible marker on
+    each tile: clicking a tile selects it (Plotly selects points, never pixels of an image). Built unvalidated:
+    a page of 28 stages would otherwise spend a second in Plotly's checks."""
+    width, height = mosaic.shown_size
     centres = np.array([mosaic.centre(i) for i in range(mosaic.count)])
-    fig = go.Figure(go.Image(source=_png_source(mosaic.picture), hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=centres[:, 0], y=centres[:, 1], mode="markers", customdata=np.arange(mosaic.count),
-                             marker=dict(symbol="square", size=mosaic.tile, opacity=0.01, color="white"),
-                             hovertemplate="map %{customdata}<extra></extra>", showlegend=False))
-    fig.update_xaxes(visible=False, range=[0, width])
-    fig.update_yaxes(visible=False, range=[height, 0], scaleanchor="x")
-    fig.update_layout(template=TEMPLATE, height=height + 8, width=width + 8, margin=dict(l=4, r=4, t=4, b=4),
-                      dragmode=False, clickmode="event+select", autosize=False)
-    return fig
+    return go.Figure({
+        "data": [{"type": "image", "source": _png_source(mosaic.picture), "dx": mosaic.zoom, "dy": mosaic.zoom,
+                  "hoverinfo": "skip"},
+                 {"type": "scatter", "x": centres[:, 0], "y": centres[:, 1], "mode": "markers",
+                  "customdata": np.arange(mosaic.count), "showlegend": False,
+                  "marker": {"symbol": "square", "size": mosaic.side * mosaic.zoom, "opacity": 0.01,
+                             "color": "white"},
+                  "hovertemplate": "map %{customdata}<extra></extra>"}],
+        "layout": {"height": height + 8, "width": width + 8, "margin": {"l": 4, "r": 4, "t": 4, "b": 4},
+                   "template": NO_TEMPLATE,
+                   "autosize": False, "dragmode": False, "clickmode": "event+select",
+                   "xaxis": {"visible": False, "range": [0, width]},
+                   "yaxis": {"visible": False, "range": [height, 0], "scaleanchor": "x"}},
+    }, _validate=False)
 
 
 def one_map(values: np.ndarray, scale, title: str):
@@ -202,10 +216,37 @@ def _scale_colours(scale) -> list:
 
 
 def scores(class_names: list[str], values, number_format: str, title: str, highlight: int | None = None):
-    """One bar per class with its number on it: logits, their exponentials, probabilities."""
+    """One bar per class with its number on it: logits or probabilities. Built unvalidated, like the maps,
+    because Look inside redraws it on every stroke."""
+    values = [float(v) for v in values]
     colours = [PALETTE[1] if i == highlight else "#8DA0CB" for i in range(len(class_names))]
-    fig = go.Figure(go.Bar(x=class_names, y=values, marker_color=colours, text=[format(v, number_format)
-                                                                                for v in values],
-                           textposition="auto", hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
-    fig.update_xaxes(type="category")
-    return _style(fig, height=260, title=title)
+    return go.Figure({
+        "data": [{"type": "bar", "x": list(class_names), "y": values, "marker": {"color": colours},
+                  "text": [format(v, number_format) for v in values], "textposition": "auto",
+                  "hovertemplate": "%{x}: %{y:.4f}<extra></extra>"}],
+        "layout": {"height": 260, "margin": {"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+                   "title": {"text": title}, "xaxis": {"type": "category"}, "template": NO_TEMPLATE},
+    }, _validate=False)
+
+
+def stage_views(stages, outputs, class_names: list[str]) -> list:
+    """`stage_view` of every stage; a dropout stage reuses the view of the stage before it, whose output it
+    passes on unchanged when the model answers."""
+    views = []
+    for stage, output in zip(stages, outputs):
+        same = stage.kind == "dropout" and views and views[-1][1] is not None
+        views.append(views[-1] if same else stage_view(stage, output, class_names))
+    return views
+
+
+def stage_view(stage, output: np.ndarray, class_names: list[str]):
+    """What Look inside draws for one stage: (figure or picture, its mosaic or None, a caption or None).
+    Maps are a clickable mosaic, a vector is rows of cells, logits and probabilities are bars."""
+    if stage.kind in ("logits", "softmax"):
+        logits = stage.kind == "logits"
+        return scores(class_names, output, ".2f" if logits else ".1%", "", int(np.argmax(output))), None, None
+    if stage.maps:
+        mosaic = maps_mosaic(output)
+        return feature_maps(mosaic), mosaic, None
+    cells, scale = vector_cells(output)
+    return cells, None, f"{len(output):,} values, one cell each, from {scale.low:.2f} to {scale.high:.2f}"

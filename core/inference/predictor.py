@@ -279,7 +279,11 @@ class Predictor:
 
     def explain(self, prediction: Prediction) -> np.ndarray:
         """Grad-CAM of a prediction: a heat map in 0..1 at the model input's size."""
-        return grad_cam(self.model, prediction.model_input, prediction.index)
+        return self.explain_input(prediction.model_input, prediction.index)
+
+    def explain_input(self, model_input: np.ndarray, index: int) -> np.ndarray:
+        """Grad-CAM of class `index` for a prepared model input."""
+        return grad_cam(self.model, model_input, index)
 
 
 BATCH = 64

@@ -98,8 +98,9 @@ def test_a_mosaic_has_one_tile_per_map_on_one_scale():
     maps = RNG.normal(size=(14, 14, 40)).astype(np.float32)
     mosaic = maps_mosaic(maps)
     assert mosaic.count == 40 and mosaic.scale.signed and mosaic.scale.low == -mosaic.scale.high
+    width, height = mosaic.shown_size
     x, y = mosaic.centre(39)
-    assert 0 < x < mosaic.picture.shape[1] and 0 < y < mosaic.picture.shape[0]
+    assert 0 < x < width and 0 < y < height and mosaic.picture.shape[0] % (14 + 1) == 14
     assert Scale.of(np.abs(maps)).signed is False
     cells, scale = vector_cells(np.arange(100, dtype=np.float32))
     assert cells.shape[2] == 3 and scale.high == 99

@@ -278,3 +278,23 @@ def test_look_inside_a_drawn_digit_shows_every_stage_and_a_filter_whose_sum_is_t
         page.get_by_role("tab", name="Every stage").click()
         page.screenshot(path=str(ROOT / "docs" / "inside-digit.png"))
     page.close()
+
+
+def test_a_confusion_matrix_cell_clicked_shows_exactly_its_test_images(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    page.goto(f"{server}/evaluate")
+    wait_until_idle(page)
+    chart = page.locator(".st-key-confusion .js-plotly-plot")
+    expect(chart.locator("path.point")).to_have_count(100, timeout=60000)  # 10 × 10 cells, one marker each
+    counts = page.evaluate("document.querySelector('.st-key-confusion .js-plotly-plot').data[1].customdata")
+    cell = next(i for i, (true, predicted, count) in enumerate(counts) if true != predicted and count > 0)
+    true, predicted, count = (int(v) for v in counts[cell])
+    chart.locator("path.point").nth(cell).click(force=True)
+    heading = page.get_by_role("heading", name=re.compile(f"True {true}, predicted {predicted}"))
+    expect(heading).to_contain_text(f"{count} test image", timeout=60000)
+    wait_until_idle(page)
+    assert page.locator(".st-key-cell_images img").count() == count
+    captions = page.locator('.st-key-cell_images [data-testid="stImageCaption"]').all_inner_texts()
+    assert len(captions) == count and all(c.startswith(f"true {true} → {predicted} (") for c in captions)
+    assert exceptions_on(page) == 0
+    page.close()
