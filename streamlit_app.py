@@ -8,7 +8,8 @@ from ui import resources, run_page, sidebar, teacher
 return_large_blocks_promptly()  # a server that took large uploads gives the memory back (once per process)
 resources.registry_recovered()  # an interrupted replace is undone once, before any page lists the models
 dispatcher.shared()  # once per server: warm workers start, and runs that waited through a restart are picked up
-st.set_page_config(page_title="CNN Studio", page_icon="🧠", layout="wide", initial_sidebar_state="expanded")
+st.set_page_config(page_title="CNN Studio", page_icon=":material/neurology:", layout="wide",
+                   initial_sidebar_state="expanded")
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),

@@ -5,12 +5,11 @@ for the digit and garment models, real photos for the photo model (FLOWERS_DIR o
 else generated ones), each prepared by the model's own input path first.
 - model call: `Inside.look` (one multi-output call returning every stage) plus the answer line;
 - drawing: every stage's view as the page builds it (`ui.charts.stage_views`), serialised as Streamlit sends
-  it (a figure's JSON, a picture's PNG);
+  it (a figure's JSON; a picture is already a PNG);
 - in Chromium: from a new test image number typed on the page to the last stage painted (no element of
   the page left stale), on a real server with the shipped models.
 Usage: python -m bench.inside [CALLS]   (default 60; the browser part 15 changes per model)
 """
-import io
 import os
 import sys
 import time
@@ -18,7 +17,6 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
-from PIL import Image
 
 from bench.latency import percentiles
 
@@ -68,10 +66,8 @@ def mnist_seed_model(models: Path) -> Path:
 
 def serialised(view) -> int:
     """Bytes sent for one stage's view, made as `st.image` and `st.plotly_chart` make them."""
-    if isinstance(view, np.ndarray):
-        buffer = io.BytesIO()
-        Image.fromarray(view).save(buffer, "PNG")
-        return len(buffer.getvalue())
+    if isinstance(view, bytes):  # a PNG, sent as it is
+        return len(view)
     import plotly.io
     import plotly.tools
 

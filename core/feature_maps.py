@@ -68,6 +68,13 @@ class Mosaic:
         """(width, height) as shown, in screen pixels."""
         return self.picture.shape[1] * self.zoom, self.picture.shape[0] * self.zoom
 
+    def shown(self) -> np.ndarray:
+        """The picture at the size it is shown, every value a crisp square (for a plain image on the page)."""
+        width, height = self.shown_size
+        rows = np.minimum((np.arange(int(height)) / self.zoom).astype(int), self.picture.shape[0] - 1)
+        columns = np.minimum((np.arange(int(width)) / self.zoom).astype(int), self.picture.shape[1] - 1)
+        return self.picture[rows][:, columns]
+
     def centre(self, index: int) -> tuple[float, float]:
         """(x, y) of tile `index`'s centre as shown."""
         row, column = divmod(index, self.columns)

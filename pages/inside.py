@@ -99,15 +99,24 @@ def strip(look) -> None:
             elif mosaic is None:
                 st.image(view, caption=caption)
             else:
-                event = st.plotly_chart(view, key=f"maps_{number}", on_select="rerun", selection_mode="points",
-                                        config=NO_TOOLBAR, width="content")
-                points = event.selection.points if event else []
-                if points and int(points[0]["customdata"]) < stage.maps:
-                    channel = int(points[0]["customdata"])
-                    st.plotly_chart(charts.one_map(output[..., channel], mosaic.scale, f"map {channel}, enlarged"),
-                                    key=f"map_{number}", config=NO_TOOLBAR)
-                else:
-                    st.caption("Click a map to enlarge it.")
+                maps(number, stage, output, view, mosaic)
+
+
+def maps(number: int, stage, output, picture, mosaic) -> None:
+    """A stage's maps as one picture; "Enlarge a map" makes the same mosaic clickable (a Plotly chart per
+    stage would make every stroke repaint for seconds), and the clicked map is shown large with its values."""
+    if not st.toggle("Enlarge a map", key=f"pick_{number}", help="Then click one of the maps."):
+        st.image(picture)
+        return
+    event = st.plotly_chart(charts.feature_maps(mosaic), key=f"maps_{number}", on_select="rerun",
+                            selection_mode="points", config=NO_TOOLBAR, width="content")
+    points = event.selection.points if event else []
+    if points and int(points[0]["customdata"]) < stage.maps:
+        channel = int(points[0]["customdata"])
+        st.plotly_chart(charts.one_map(output[..., channel], mosaic.scale, f"map {channel}, enlarged"),
+                        key=f"map_{number}", config=NO_TOOLBAR)
+    else:
+        st.caption("Click a map to enlarge it.")
 
 
 def first_filters() -> None:
@@ -186,16 +195,13 @@ def look_inside() -> None:
         st.image(enlarge(model_input) if grey else model_input.astype(np.uint8), width=200,
                  caption=f"What the model sees: {what}")
         st.markdown(answer_line(predictor.predict_inputs(model_input[None])[0]))
-    stages, filters, work, softmax = st.tabs(["Every stage", "First filters", "A filter at work",
-                                              "Scores to probabilities"])
-    with stages:
-        strip(look)
-    with filters:
-        first_filters()
-    with work:
-        filter_at_work(look)
-    with softmax:
-        scores_to_probabilities(look)
+    # Only the open tab is drawn: a stroke then repaints one view, not four.
+    tabs = st.tabs(["Every stage", "First filters", "A filter at work", "Scores to probabilities"],
+                   key="inside_tab", on_change="rerun")
+    for tab, draw in zip(tabs, (strip, lambda _: first_filters(), filter_at_work, scores_to_probabilities)):
+        if tab.open:
+            with tab:
+                draw(look)
 
 
 look_inside()

@@ -126,8 +126,8 @@ if started:
 def curves(history: dict, key: str) -> None:
     """Loss on the left, accuracy on the right: the same order for the live run and for past runs."""
     left, right = st.columns(2)
-    left.plotly_chart(charts.training_curves(history, "loss"), width="stretch", key=f"loss_{key}")
-    right.plotly_chart(charts.training_curves(history, "accuracy"), width="stretch", key=f"acc_{key}")
+    left.plotly_chart(charts.training_curves(history, "accuracy"), width="stretch", key=f"acc_{key}")
+    right.plotly_chart(charts.training_curves(history, "loss"), width="stretch", key=f"loss_{key}")
 
 
 def outcome(run: runs.Run) -> None:

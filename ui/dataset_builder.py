@@ -16,7 +16,7 @@ from ui import resources, workspace
 from ui.widgets import literal, renew_widget, rerun_part, widget_key
 
 THUMBS_PER_ROW = 8
-NEW = "➕ New dataset"
+NEW = "+ New dataset"  # a plain sign: an emoji is an empty box without an emoji font
 PHOTO_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 
 
