@@ -11,7 +11,7 @@ from core.evaluation import estimate_sentence
 from core.model import familiar
 from core.model.presets import PRESETS, get_preset, presets_for
 from core.names import name_from
-from core.training import queue, runs
+from core.training import experiments, queue, runs
 from core.training.config import SCHEDULES, TrainConfig, bounds, model_stem
 from ui import charts, resources, run_status, use_shell, workspace
 from ui.widgets import explain_unavailable
@@ -123,6 +123,29 @@ if started:
         st.error(str(exc))
 
 
+with st.expander("Try several values", icon=":material/science:"):
+    st.caption("One setting at two to five values, one run per value, everything else at this preset's defaults: "
+               "the runs queue like any other, and their curves and scores are compared below when they finish.")
+    with st.form(f"experiment_{preset_name}"):
+        left, middle, right = st.columns(3)
+        setting = left.selectbox("Setting", list(experiments.SETTINGS), format_func=experiments.LABELS.get)
+        typed = middle.text_input("Values, separated by commas", placeholder="0.1, 0.5",
+                                  help="Numbers for dropout, epochs, learning rate, batch size and width; on, off "
+                                       "for augmentation.")
+        samples = right.number_input("Training samples (0 = all)", 0, 1_000_000, 0, step=1000,
+                                     help="Fewer samples make each run quicker, and overfitting easier to see.")
+        tried = st.form_submit_button("Start one run per value", icon=":material/science:")
+    if tried:
+        try:
+            values = experiments.parse_values(setting, typed)
+            base = TrainConfig(dataset=spec, preset=preset_name, limit=samples or None)
+            experiment = experiments.start(base, setting, values, where)
+            st.session_state["watch_experiment"] = experiment.id
+            st.toast(f"Queued {len(experiment.runs)} runs, one per {experiment.label}", icon=":material/science:")
+        except StudioError as exc:
+            st.error(str(exc))
+
+
 def curves(history: dict, key: str) -> None:
     """Loss on the left, accuracy on the right: the same order for the live run and for past runs."""
     left, right = st.columns(2)
@@ -214,8 +237,48 @@ def live_view() -> None:
         st.rerun(scope="app")  # the new model must appear in the sidebar and on the other pages
 
 
-active_now = bool(runs.active_runs(where.runs)) or started
+def experiment_view() -> None:
+    """The experiment this session started, else the latest one: a table whose first column is the setting
+    that varied, and the runs' curves overlaid, each named by its value."""
+    found = experiments.list_experiments(where)
+    chosen = st.session_state.get("watch_experiment")
+    experiment = next((e for e in found if e.id == chosen), None) or (found[0] if found else None)
+    if experiment is None:
+        return
+    st.subheader(f"Experiment {experiment.id}: {experiment.label}")
+    results = experiments.results(experiment, where)
+    table = pd.DataFrame([experiments.row(experiment.label, value, run) for value, run in results])
+    with st.container(key="experiment_table"):
+        st.table(table.style.hide(axis="index").format(
+            {name: "{:.2%}" for name in ("train accuracy", "validation accuracy", "test accuracy")}, na_rep="–")
+            .format({"seconds": "{:.1f}"}, na_rep="–"))
+    histories = {f"{experiment.label} {value}": run.history for value, run in results if run and run.epochs}
+    if histories:
+        with st.container(key="experiment_curves"):
+            curves(histories, f"experiment_{experiment.id}")
+    waiting = sum(1 for _, run in results if run and run.status in runs.ACTIVE)
+    st.caption(f"{waiting} of {len(results)} runs still waiting or training." if waiting else
+               f"All {len(results)} runs have ended.")
+
+
+def run_label(run: runs.Run) -> str:
+    return f"{run.model or run.config.get('preset')} ({run.id})"
+
+
+def setting_header(key: str, differ: list[str]) -> str:
+    name = key.replace("_", " ")
+    return f"{name} ≠" if key in differ else name
+
+
+def legend(run: runs.Run, differ: list[str]) -> str:
+    """A run in a legend: its model and the settings that differ from the other compared runs, not a time stamp."""
+    values = ", ".join(f"{key.replace('_', ' ')} {run.config.get(key)}" for key in differ)
+    return f"{run.model or run.config.get('preset')}" + (f" · {values}" if values else f" · {run.id}")
+
+
+active_now = bool(runs.active_runs(where.runs)) or started or tried
 st.fragment(live_view, run_every=1.0 if active_now else None)()
+st.fragment(experiment_view, run_every=2.0 if active_now else None)()
 
 st.divider()
 st.subheader("Past runs")
@@ -223,20 +286,24 @@ past = runs.list_runs(where.runs)
 if not past:
     st.caption("Runs appear here once started.")
 else:
+    with_curves = [r for r in past if r.epochs]
+    compare = st.multiselect("Compare", [r.id for r in with_curves], default=[r.id for r in with_curves[:2]],
+                             format_func=lambda run_id: run_label(next(r for r in past if r.id == run_id)),
+                             help="Their curves are overlaid below, and the settings that differ between them are "
+                                  "marked ≠ in the table.")
+    chosen = [r for r in with_curves if r.id in compare]
+    differ = experiments.differing([r.config for r in chosen]) if len(chosen) > 1 else []
     table = pd.DataFrame([{
-        "run": r.id, "preset": r.config.get("preset"), "dataset": catalog.describe_spec(r.config.get("dataset", "")),
-        "epochs": len(r.epochs), "dropout": r.config.get("dropout"), "learning rate": r.config.get("learning_rate"),
-        "status": r.status, "model": r.model,
-        "val accuracy": None if r.val_accuracy is None else 100 * r.val_accuracy,
+        "run": r.id, "model": r.model, "preset": r.config.get("preset"),
+        "dataset": catalog.describe_spec(r.config.get("dataset", "")), "status": r.status,
+        "epochs run": len(r.epochs), "val accuracy": r.val_accuracy,
+        **{setting_header(key, differ): r.config.get(key) for key in experiments.COMPARED},
         "started": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started)),
     } for r in past])
     st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"val accuracy": st.column_config.NumberColumn(format="%.2f%%")})
-    with_curves = [r for r in past if r.epochs]
-    compare = st.multiselect("Overlay the curves of", [r.id for r in with_curves],
-                             default=[r.id for r in with_curves[:2]])
-    if compare:
-        curves({r.id: r.history for r in with_curves if r.id in compare}, "compare")
+                 column_config={"val accuracy": st.column_config.NumberColumn(format="percent")})
+    if chosen:
+        curves({legend(r, differ): r.history for r in chosen}, "compare")
     finished = [r.id for r in past if r.status not in runs.ACTIVE]
     if finished:
         with st.popover("Delete a run", icon=":material/delete:"):

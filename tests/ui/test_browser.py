@@ -302,3 +302,30 @@ def test_a_confusion_matrix_cell_clicked_shows_exactly_its_test_images(server, b
     assert len(captions) == count and all(c.startswith(f"true {true} → {predicted} (") for c in captions)
     assert exceptions_on(page) == 0
     page.close()
+
+
+def test_trying_two_dropout_values_gives_two_runs_one_overlay_and_a_table_led_by_dropout(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 2600})
+    page.goto(f"{server}/train")
+    wait_until_idle(page)
+    page.get_by_text("Try several values").click()
+    page.get_by_role("textbox", name="Values, separated by commas").fill("0, 0.5")
+    samples = page.get_by_role("spinbutton", name="Training samples (0 = all)")
+    samples.fill("300")
+    samples.press("Tab")
+    page.get_by_role("button", name="Start one run per value").click()
+    expect(page.get_by_text(re.compile(r"Experiment \d{8}-\d{6}: dropout"))).to_be_visible(timeout=60000)
+    expect(page.get_by_text("All 2 runs have ended.")).to_be_visible(timeout=300000)
+    table = page.locator(".st-key-experiment_table table")
+    assert table.locator("th").first.inner_text().strip() == "dropout"
+    rows = table.locator("tbody tr").all_inner_texts()
+    assert len(rows) == 2 and all("done" in row for row in rows), rows
+    charts = page.locator(".st-key-experiment_curves .js-plotly-plot")
+    expect(charts).to_have_count(2, timeout=60000)  # accuracy and loss, each overlaying both runs
+    names = page.evaluate("Array.from(document.querySelectorAll('.st-key-experiment_curves .js-plotly-plot'))"
+                          ".map(chart => chart.data.map(trace => trace.name))")
+    assert all({n.split(" · ")[0] for n in traces} == {"dropout 0.0", "dropout 0.5"} for traces in names), names
+    assert exceptions_on(page) == 0
+    if SAVE:
+        page.screenshot(path=str(ROOT / "docs" / "experiment.png"))
+    page.close()

@@ -474,6 +474,9 @@ def test_look_inside_starts_from_a_test_image_and_shows_every_stage_and_a_filter
     no_problems(app)
     headers = [m.value for m in app.markdown if m.value.startswith("**") and "parameters" in m.value]
     assert len(headers) == 12 and "32 maps of 26×26" in headers[1], headers  # mnist-seed, stage by stage
+    assert not [m for m in app.markdown if m.value.startswith("Sum of the 9 products")]  # only the open tab is drawn
+    app.session_state["inside_tab"] = "A filter at work"
+    app.run()
     sums = [m.value for m in app.markdown if m.value.startswith("Sum of the 9 products")]
     pixel = [m.value for m in app.markdown if m.value.startswith("The model's own pixel")]
     assert sums and pixel
