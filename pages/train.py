@@ -249,9 +249,10 @@ def experiment_view() -> None:
     results = experiments.results(experiment, where)
     table = pd.DataFrame([experiments.row(experiment.label, value, run) for value, run in results])
     with st.container(key="experiment_table"):
+        shares = {name: "{:.2%}" for name in ("train accuracy", "validation accuracy", "test accuracy")}
         st.table(table.style.hide(axis="index").format(
-            {name: "{:.2%}" for name in ("train accuracy", "validation accuracy", "test accuracy")}, na_rep="–")
-            .format({"seconds": "{:.1f}"}, na_rep="–"))
+            {experiment.label: "{:g}" if experiment.setting != "augment" else str, "seconds": "{:.1f}", **shares},
+            na_rep="–"))
     histories = {f"{experiment.label} {value}": run.history for value, run in results if run and run.epochs}
     if histories:
         with st.container(key="experiment_curves"):

@@ -1,6 +1,6 @@
 """Experiments: one setting tried at two to five values, one queued run per value, and what they scored.
 
-An experiment is a small file in its workspace's runs folder (`experiments/<id>.json`: the setting, the
+An experiment is a small file in its workspace's runs folder (`.experiments/<id>.json`: the setting, the
 values and the run of each), so it survives reloads and restarts like the runs themselves. The same rule
 says which settings differ between any runs, for Past runs' columns and legends.
 """
@@ -27,7 +27,7 @@ LABELS = {"dropout": "dropout", "epochs": "epochs", "learning_rate": "learning r
           "width": "width", "augment": "augmentation"}
 COMPARED = ["epochs", "dropout", "learning_rate", "batch_size", "width", "augment", "batch_norm", "lr_schedule",
             "limit", "fine_tune_epochs"]  # the settings Past runs shows as columns
-FOLDER = "experiments"
+FOLDER = ".experiments"  # a dot, so that listing the runs beside it never takes it for a run
 MAX_FILE = 64_000
 
 

@@ -28,6 +28,7 @@ def test_an_experiment_queues_a_run_per_value_in_its_workspace_only(studio):
     experiment = experiments.start(base, "dropout", [0.0, 0.5], ALICE)
     assert len(experiment.runs) == 2 and [e.id for e in experiments.list_experiments(ALICE)] == [experiment.id]
     assert experiments.list_experiments(BOB) == []
+    assert len(runs.list_runs(ALICE.runs)) == 2  # the experiment's own file is never taken for a run
     results = experiments.results(experiment, ALICE)
     assert [run.config["dropout"] for _, run in results] == [0.0, 0.5]
     assert len({run.config["name"] for _, run in results}) == 2  # each its own model
