@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import plotly.express as px
@@ -242,10 +243,12 @@ def scores(class_names: list[str], values, number_format: str, title: str, highl
 def stage_views(stages, outputs, class_names: list[str]) -> list:
     """`stage_view` of every stage; a dropout stage reuses the view of the stage before it, whose output it
     passes on unchanged when the model answers."""
+    drawn = [i for i, stage in enumerate(stages) if stage.kind != "dropout" or i == 0]
+    with ThreadPoolExecutor(2) as pool:  # PNG encoding lets go of the GIL: both cores draw
+        made = dict(zip(drawn, pool.map(lambda i: stage_view(stages[i], outputs[i], class_names), drawn)))
     views = []
-    for stage, output in zip(stages, outputs):
-        same = stage.kind == "dropout" and views and views[-1][1] is not None
-        views.append(views[-1] if same else stage_view(stage, output, class_names))
+    for i in range(len(stages)):
+        views.append(made[i] if i in made else views[-1])
     return views
 
 
