@@ -32,6 +32,15 @@ for column, (page, title, text) in zip(steps, [
 
 
 
+def delete_model(name: str) -> None:
+    """Delete, then close the popover: the next model is never one click away from deletion."""
+    try:
+        registry.delete(name, where.models)  # a session predicting with it keeps its loaded copy
+    except StudioError as exc:
+        st.session_state["delete_problem"] = str(exc)
+    st.session_state["delete_popover"] = False
+
+
 def photo_dataset_card(spec: str) -> None:
     """Counts of a photo dataset that is here, or a Download button with a progress bar when it is not."""
     st.markdown(f"*{catalog.describe_spec(spec)}*")
@@ -90,15 +99,13 @@ if infos:
                                                                                  max_value=1.0)})
     removable = [info.name for info in infos if info.name not in registry.SHIPPED]
     if removable:
-        with st.popover("Delete a model", icon=":material/delete:"):
+        with st.popover("Delete a model", icon=":material/delete:", key="delete_popover"):
             doomed = st.selectbox("Model", removable, key="delete_model_choice",
                                   help="The models that ship with the studio cannot be deleted here.")
-            if st.button(f"Yes, delete {doomed}", type="primary"):
-                try:
-                    registry.delete(doomed, where.models)  # a session predicting with it keeps its loaded copy
-                    st.rerun()
-                except StudioError as exc:
-                    st.error(str(exc))
+            st.button(f"Yes, delete {doomed}", type="primary", on_click=delete_model, args=(doomed,))
+        problem = st.session_state.pop("delete_problem", None)
+        if problem:
+            st.error(problem)
 else:
     st.info("The registry is empty. The Train page makes a model in a minute.")
 
