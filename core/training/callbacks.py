@@ -55,6 +55,8 @@ class ProgressCallback(keras.callbacks.Callback):
                         eta=remaining / rate, metrics=scalars(logs)))
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.model.stop_training:  # cancelled during this epoch (a stop at epoch end comes after us): a part
+            return                    # of an epoch is not a point on the curves
         self.epoch_times.append(time.time() - self.epoch_start)
         remaining = max(0, self.total_epochs - self.epoch - 1) * float(np.mean(self.epoch_times))
         self.emit(Epoch(epoch=self.epoch + 1, epochs=self.total_epochs, steps=self.steps,

@@ -41,3 +41,21 @@ def test_a_run_gives_its_progress_result_and_learning_rate(tmp_path):
                          chance_accuracy=0.5))
     run = runs.load_run(tmp_path)
     assert run.status == "done" and run.model == "m" and run.result.near_chance  # 52% against chance 50%
+
+
+def test_an_epoch_cancelled_half_way_is_not_a_point_on_the_curves():
+    import keras
+
+    from core.training.callbacks import ProgressCallback
+
+    emitted = []
+    progress = ProgressCallback(emitted.append, total_epochs=3, steps=10)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    progress.set_model(model)
+    progress.on_train_begin()
+    for epoch, cancelled in ((0, False), (1, True)):
+        progress.on_epoch_begin(epoch)
+        progress.model.stop_training = cancelled  # what CancelCallback does at a batch
+        progress.on_epoch_end(epoch, {"loss": 0.5})
+    assert [e.epoch for e in emitted if type(e).__name__ == "Epoch"] == [1]
