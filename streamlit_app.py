@@ -1,11 +1,12 @@
 """CNN Studio: the dashboard's entry point. Page config, navigation, and the sidebar every page shares."""
 import streamlit as st
 
-from core.runtime import return_large_blocks_promptly
+from core.runtime import hide_tensorflow_warnings, return_large_blocks_promptly
 from core.training import dispatcher
 from ui import resources, run_page, sidebar, teacher
 
 return_large_blocks_promptly()  # a server that took large uploads gives the memory back (once per process)
+hide_tensorflow_warnings()  # the README promises a quiet log
 resources.registry_recovered()  # an interrupted replace is undone once, before any page lists the models
 dispatcher.shared()  # once per server: warm workers start, and runs that waited through a restart are picked up
 st.set_page_config(page_title="CNN Studio", page_icon=":material/neurology:", layout="wide",

@@ -8,12 +8,20 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import logging
 import os
 import sys
 
 
 def verbose() -> bool:
     return os.environ.get("STUDIO_VERBOSE", "") not in ("", "0")
+
+
+def hide_tensorflow_warnings() -> None:
+    """TensorFlow's Python warnings ("tf.function retracing") go to its own logger: keep them out of a
+    server's log unless STUDIO_VERBOSE asks for them. Loads no TensorFlow."""
+    if not verbose():
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def import_tensorflow_quietly() -> None:
@@ -32,6 +40,7 @@ def import_tensorflow_quietly() -> None:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+    hide_tensorflow_warnings()
 
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter numbers (malloc.h)
