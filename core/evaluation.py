@@ -8,6 +8,7 @@ from sklearn import metrics
 
 from core.data.catalog import describe_spec
 from core.errors import DataError
+from core.images import read_image_file
 
 BATCH = 256
 SMALL_TEST = 50  # under this many test images, an accuracy says little: the page warns
@@ -65,6 +66,14 @@ def predict_probabilities(model, dataset, split, image_size, crop: float = 1.0) 
     forward = forward_fn(model)
     batches = pipeline(dataset, split, image_size, BATCH, training=False, crop=crop)
     return np.concatenate([forward(x).numpy() for x, _ in batches]) if len(split) else np.zeros((0, 0))
+
+
+def test_input(predictor, split, index: int) -> np.ndarray:
+    """Sample `index` of a split as `predictor`'s model receives it: a grey image as it is stored, a photo
+    decoded and prepared as an upload would be."""
+    if split.x is not None:
+        return np.asarray(split.x[index], np.float32)[..., None]
+    return predictor.model_input(read_image_file(split.paths[index]))
 
 
 def _samples(indices: np.ndarray, y_true: np.ndarray, probabilities: np.ndarray) -> list[dict]:

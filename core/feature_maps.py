@@ -71,9 +71,7 @@ class Mosaic:
     def shown(self) -> np.ndarray:
         """The picture at the size it is shown, every value a crisp square (for a plain image on the page)."""
         width, height = self.shown_size
-        rows = np.minimum((np.arange(int(height)) / self.zoom).astype(int), self.picture.shape[0] - 1)
-        columns = np.minimum((np.arange(int(width)) / self.zoom).astype(int), self.picture.shape[1] - 1)
-        return self.picture[rows][:, columns]
+        return resize_nearest(self.picture, int(height), int(width))
 
     def centre(self, index: int) -> tuple[float, float]:
         """(x, y) of tile `index`'s centre as shown."""
@@ -96,20 +94,29 @@ def maps_mosaic(output: np.ndarray, scale: Scale | None = None) -> Mosaic:
     scale = scale or Scale.of(output)
     zoom = _zoom(side, count)
     columns = max(1, min(count, int((MOSAIC_WIDTH / zoom + GAP) // (side + GAP))))
-    rows = -(-count // columns)
-    picture = np.full((rows * (side + GAP) - GAP, columns * (side + GAP) - GAP, 3), 255, np.uint8)
-    tiles = scale.colour(output)
-    for index in range(count):
-        row, column = divmod(index, columns)
-        top, left = row * (side + GAP), column * (side + GAP)
-        picture[top:top + side, left:left + side] = tiles[..., index, :]
+    tiled = tile(np.moveaxis(output, -1, 0), columns, GAP)
+    picture = scale.colour(np.nan_to_num(tiled, nan=scale.low))
+    picture[np.isnan(tiled)] = 255  # the gaps stay white
     return Mosaic(picture, count, columns, side, zoom, scale)
 
 
-def resize_nearest(maps: np.ndarray, side: int) -> np.ndarray:
-    """(H, W, ...) → (side, side, ...) by nearest neighbour: every value stays a crisp square."""
-    rows = np.minimum((np.arange(side) * maps.shape[0]) // side, maps.shape[0] - 1)
-    columns = np.minimum((np.arange(side) * maps.shape[1]) // side, maps.shape[1] - 1)
+def tile(images: np.ndarray, columns: int, gap: int = 2) -> np.ndarray:
+    """Tile (N, H, W) images into one (rows·H, columns·W) float picture, NaN in the gaps between them."""
+    count, height, width = images.shape[:3]
+    rows = int(np.ceil(count / columns))
+    canvas = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), np.nan, dtype=np.float32)
+    for i, image in enumerate(images):
+        top, left = (i // columns) * (height + gap), (i % columns) * (width + gap)
+        canvas[top:top + height, left:left + width] = image
+    return canvas
+
+
+def resize_nearest(maps: np.ndarray, height: int, width: int | None = None) -> np.ndarray:
+    """(H, W, ...) → (height, width, ...) (square when no width) by nearest neighbour: every value stays a crisp
+    square."""
+    width = height if width is None else width
+    rows = np.minimum((np.arange(height) * maps.shape[0]) // height, maps.shape[0] - 1)
+    columns = np.minimum((np.arange(width) * maps.shape[1]) // width, maps.shape[1] - 1)
     return maps[rows][:, columns]
 
 

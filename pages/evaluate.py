@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.data import catalog, kaggle
 from core.errors import StudioError
-from core.evaluation import SMALL_TEST, cell_samples, estimate_sentence
+from core.evaluation import SMALL_TEST, cell_samples, estimate_sentence, test_input
 from core.images import read_image_file, thumbnail_rgb
 from core.inference.gradcam import overlay
 from core.model import registry
@@ -75,7 +75,6 @@ if "roc" in result:
     st.plotly_chart(charts.roc_curve(result["roc"], result["auc"]), width="stretch")
 
 
-
 def sample_gallery(items: list[dict], key: str) -> None:
     """Test images with their true and predicted class and confidence; Grad-CAM over them on request."""
     names = data.class_names
@@ -92,10 +91,7 @@ def sample_gallery(items: list[dict], key: str) -> None:
 
 def with_grad_cam(item: dict) -> np.ndarray:
     """A test sample as the model saw it, under the Grad-CAM of the class it answered."""
-    if catalog.is_grey(data.kind):
-        model_input = np.asarray(data.test.x[item["index"]], np.float32)[..., None]
-    else:
-        model_input = predictor.model_input(read_image_file(data.test.paths[item["index"]]))
+    model_input = test_input(predictor, data.test, item["index"])
     return overlay(model_input.squeeze(), predictor.explain_input(model_input, item["predicted"]))
 
 

@@ -7,14 +7,14 @@ import streamlit as st
 from core.data import catalog
 from core.data.samples import sample_picture
 from core.errors import NoDigitError, NoGarmentError, StudioError
+from core.evaluation import test_input
 from core.feature_maps import Scale, filter_pictures, outline, window_on
-from core.images import decode_image, read_image_file
+from core.images import decode_image
 from core.model import registry
-from ui import charts, resources, selected_model, use_shell, workspace
+from ui import INSIDE_INPUT, charts, resources, selected_model, use_shell, workspace
 from ui.tables import number_grid
 from ui.widgets import answer_line, drawing_canvas, enlarge
 
-HANDED = "inside_input"  # Predict leaves {"model": name, "input": model input} here for its button
 NO_TOOLBAR = {"displayModeBar": False}
 
 use_shell()
@@ -34,21 +34,19 @@ st.caption(f"Model **{name}** · {len(inside.stages)} stages · "
            f"{inside.model.count_params():,} parameters. Each stage below shows what it makes of the picture.")
 
 
-def test_input(index: int):
+def dataset_sample(index: int):
     """(model input, what it is) of test image `index` of the model's dataset, or None when it is not here."""
     data, _ = resources.try_dataset(where.locate(info.meta.get("dataset", "mnist")))
     if data is None or not len(data.test):
         return None
     index = min(index, len(data.test) - 1)
     true = data.class_names[int(data.test.y[index])]
-    if grey:
-        return np.asarray(data.test.x[index], np.float32)[..., None], f"test image {index} (a {true})"
-    return predictor.model_input(read_image_file(data.test.paths[index])), f"test photo {index} (a {true})"
+    return test_input(predictor, data.test, index), f"test {'image' if grey else 'photo'} {index} (a {true})"
 
 
 def chosen_input():
     """The model input the page shows, from the source the person picks; None after a sentence."""
-    handed = st.session_state.get(HANDED)
+    handed = st.session_state.get(INSIDE_INPUT)
     sources = (["From Predict"] if handed and handed["model"] == name else []) + ["A test image"] + \
         (["Draw"] if grey else []) + ["Upload"]
     source = st.segmented_control("Input", sources, default=sources[0], key=f"inside_source_{name}") or sources[0]
@@ -57,7 +55,7 @@ def chosen_input():
             return handed["input"], "your drawing on Predict"
         if source == "A test image":
             index = st.number_input("Test image number", 0, 100_000, 0, key="inside_test_index")
-            found = test_input(int(index))
+            found = dataset_sample(int(index))
             if found is not None:
                 return found
             st.caption("The model's dataset is not on this machine, so the page starts from a picture of its own.")

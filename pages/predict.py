@@ -6,7 +6,7 @@ from core.errors import NoDigitError, NoGarmentError, StudioError
 from core.images import decode_image, thumbnail_rgb
 from core.inference.gradcam import overlay
 from core.model import registry
-from ui import charts, resources, selected_model, use_shell, workspace
+from ui import INSIDE_INPUT, charts, resources, selected_model, use_shell, workspace
 from ui.widgets import answer_line, clear_button, drawing_canvas, enlarge, widget_key
 
 use_shell()
@@ -61,7 +61,7 @@ def one_from_canvas(empty: str) -> None:
         st.image(enlarge(prediction.model_input), caption="What the model sees (28×28)")
         show_prediction(prediction, "canvas", picture_for_cam=prediction.model_input.squeeze())
         if st.button("Look inside with this drawing", icon=":material/layers:"):
-            st.session_state["inside_input"] = {"model": name, "input": prediction.model_input}
+            st.session_state[INSIDE_INPUT] = {"model": name, "input": prediction.model_input}
             st.switch_page("pages/inside.py")
 
 

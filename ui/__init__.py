@@ -4,6 +4,7 @@ import threading
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+INSIDE_INPUT = "inside_input"  # Predict's button leaves {"model": name, "input": model input} here for Look inside
 _run = threading.local()  # Streamlit runs each session's script in its own thread
 
 

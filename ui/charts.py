@@ -10,7 +10,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 from PIL import Image
 
-from core.feature_maps import DIVERGING, SEQUENTIAL, maps_mosaic, vector_cells
+from core.feature_maps import DIVERGING, SEQUENTIAL, maps_mosaic, tile, vector_cells
 
 PALETTE = px.colors.qualitative.Set2
 TEMPLATE = "plotly_white"
@@ -34,22 +34,11 @@ def label_distribution(counts):
     return _style(fig)
 
 
-def mosaic(images: np.ndarray, columns: int, gap: int = 2) -> np.ndarray:
-    """Tile (N, H, W) images into one (rows·H, columns·W) picture with thin gaps."""
-    count, height, width = images.shape[:3]
-    rows = int(np.ceil(count / columns))
-    canvas = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), np.nan, dtype=np.float32)
-    for i, image in enumerate(images):
-        top, left = (i // columns) * (height + gap), (i % columns) * (width + gap)
-        canvas[top:top + height, left:left + width] = image
-    return canvas
-
-
 def sample_grid(rows: list[np.ndarray], row_labels: list[str]):
     """One row of digits per class, class names down the side."""
     columns = max(len(r) for r in rows)
     images = np.concatenate([np.concatenate([r, np.full((columns - len(r), *r.shape[1:]), np.nan)]) for r in rows])
-    picture = mosaic(images.astype(np.float32), columns)
+    picture = tile(images.astype(np.float32), columns)
     height = rows[0].shape[1] + 2
     fig = px.imshow(picture, color_continuous_scale="gray", zmin=0, zmax=255, aspect="equal")
     fig.update_traces(hovertemplate="%{z:.0f}<extra></extra>")

@@ -74,8 +74,9 @@ def start(base: TrainConfig, setting: str, values: list, where: Workspace) -> Ex
     """One run per value, each `base` with that value and its own model name, queued in `where`. Every
     setting is checked before the first run is queued; the experiment keeps the runs queued before any refusal."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    configs = [dataclasses.replace(base, **{setting: value}, name=name_from(
-        f"{model_stem(base.ready())} {LABELS[setting]} {value} {stamp}")) for value in values]
+    stem = model_stem(base.ready())
+    configs = [dataclasses.replace(base, **{setting: value},
+                                   name=name_from(f"{stem} {LABELS[setting]} {value} {stamp}")) for value in values]
     for cfg in configs:
         cfg.ready()
     experiment = Experiment(stamp, setting, list(values), [], time.time())
