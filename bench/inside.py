@@ -5,7 +5,7 @@ for the digit and garment models, real photos for the photo model (FLOWERS_DIR o
 else generated ones), each prepared by the model's own input path first.
 - model call: `Inside.look` (one multi-output call returning every stage) plus the answer line;
 - drawing: every stage's view as the page builds it (`ui.charts.stage_views`), serialised as Streamlit sends
-  it (a figure's JSON; a picture is already a PNG);
+  it (a figure's JSON; a picture is already a PNG data URI);
 - in Chromium: from a new test image number typed on the page to the last stage painted (no element of
   the page left stale), on a real server with the shipped models.
 Usage: python -m bench.inside [CALLS]   (default 60; the browser part 15 changes per model)
@@ -66,12 +66,12 @@ def mnist_seed_model(models: Path) -> Path:
 
 def serialised(view) -> int:
     """Bytes sent for one stage's view, made as `st.image` and `st.plotly_chart` make them."""
-    if isinstance(view, bytes):  # a PNG, sent as it is
-        return len(view)
+    if view.chart is None:  # a picture's data URI, sent as it is
+        return len(view.picture)
     import plotly.io
     import plotly.tools
 
-    return len(plotly.io.to_json(plotly.tools.return_figure_from_figure_or_data(view, True), validate=False))
+    return len(plotly.io.to_json(plotly.tools.return_figure_from_figure_or_data(view.chart, True), validate=False))
 
 
 def server_side(name: str, root: Path | None, calls: int) -> dict:
@@ -97,7 +97,7 @@ def server_side(name: str, root: Path | None, calls: int) -> dict:
         look = inside.look(model_input)
         predictor.predict_inputs(model_input[None])
         middle = time.perf_counter()
-        sizes.append(sum(serialised(view) for view, _, _ in charts.stage_views(inside.stages, look.outputs,
+        sizes.append(sum(serialised(view) for view in charts.stage_views(inside.stages, look.outputs,
                                                                                   predictor.class_names)))
         finished = time.perf_counter()
         model_times.append(middle - started)

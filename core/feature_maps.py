@@ -68,8 +68,11 @@ class Mosaic:
         """(width, height) as shown, in screen pixels."""
         return self.picture.shape[1] * self.zoom, self.picture.shape[0] * self.zoom
 
-    def shown(self) -> np.ndarray:
-        """The picture at the size it is shown, every value a crisp square (for a plain image on the page)."""
+    def sent(self) -> np.ndarray:
+        """The picture as the page sends it: at its own resolution when the browser enlarges it (crisply, and a
+        live page then sends few bytes), made smaller here when it is shown smaller than it is."""
+        if self.zoom >= 1:
+            return self.picture
         width, height = self.shown_size
         return resize_nearest(self.picture, int(height), int(width))
 
@@ -120,16 +123,16 @@ def resize_nearest(maps: np.ndarray, height: int, width: int | None = None) -> n
     return maps[rows][:, columns]
 
 
-def vector_cells(vector: np.ndarray, cell: int = 12, per_row: int = 64) -> tuple[np.ndarray, Scale]:
-    """A 1-D output (flatten, global pooling, dense) → rows of coloured cells, `per_row` a row."""
+def vector_cells(vector: np.ndarray, per_row: int = 64) -> tuple[np.ndarray, Scale]:
+    """A 1-D output (flatten, global pooling, dense) → rows of coloured cells, `per_row` a row, one pixel a
+    value (the page shows each pixel as a cell)."""
     vector = np.asarray(vector, np.float32).ravel()
     scale = Scale.of(vector)
     per_row = min(per_row, len(vector))
     rows = -(-len(vector) // per_row)
     colours = scale.colour(np.pad(vector, (0, rows * per_row - len(vector))))
     colours[len(vector):] = 255  # the unused end of the last row stays blank
-    colours = colours.reshape(rows, per_row, 3)
-    return np.kron(colours, np.ones((cell, cell, 1), np.uint8)), scale
+    return colours.reshape(rows, per_row, 3), scale
 
 
 def filter_pictures(kernels: np.ndarray, side: int = 48) -> list[np.ndarray]:

@@ -13,7 +13,7 @@ from core.images import decode_image
 from core.model import registry
 from ui import INSIDE_INPUT, charts, resources, selected_model, use_shell, workspace
 from ui.tables import number_grid
-from ui.widgets import answer_line, drawing_canvas, enlarge
+from ui.widgets import answer_line, crisp_pictures, drawing_canvas, enlarge
 
 NO_TOOLBAR = {"displayModeBar": False}
 
@@ -87,25 +87,27 @@ def shape_text(stage) -> str:
 def strip(look) -> None:
     """Every stage in order, each with its output, its shape, its parameters and one sentence. A clicked map
     is shown enlarged below its stage, with its values on hover, and follows the input as it changes."""
+    crisp_pictures()
     views = charts.stage_views(inside.stages, look.outputs, predictor.class_names)
-    for number, (stage, output, (view, mosaic, caption)) in enumerate(zip(inside.stages, look.outputs, views)):
+    for number, (stage, output, view) in enumerate(zip(inside.stages, look.outputs, views)):
         with st.container(border=True, key=f"stage_{number}"):
             st.markdown(f"**{number}. {stage.title}** · {shape_text(stage)} · {stage.params:,} parameters")
             st.caption(stage.sentence)
-            if mosaic is None and caption is None:
-                st.plotly_chart(view, key=f"scores_{number}", config=NO_TOOLBAR)
-            elif mosaic is None:
-                st.image(view, caption=caption)
+            if view.chart is not None:
+                st.plotly_chart(view.chart, key=f"scores_{number}", config=NO_TOOLBAR)
+            elif view.mosaic is None:
+                st.image(view.picture, width=view.width, caption=view.caption)
             else:
-                maps(number, stage, output, view, mosaic)
+                maps(number, stage, output, view)
 
 
-def maps(number: int, stage, output, picture, mosaic) -> None:
+def maps(number: int, stage, output, view) -> None:
     """A stage's maps as one picture; "Enlarge a map" makes the same mosaic clickable (a Plotly chart per
     stage would make every stroke repaint for seconds), and the clicked map is shown large with its values."""
     if not st.toggle("Enlarge a map", key=f"pick_{number}", help="Then click one of the maps."):
-        st.image(picture)
+        st.image(view.picture, width=view.width)
         return
+    mosaic = view.mosaic
     event = st.plotly_chart(charts.feature_maps(mosaic), key=f"maps_{number}", on_select="rerun",
                             selection_mode="points", config=NO_TOOLBAR, width="content")
     points = event.selection.points if event else []

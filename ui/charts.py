@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import io
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.express as px
@@ -14,6 +15,7 @@ from core.feature_maps import DIVERGING, SEQUENTIAL, maps_mosaic, tile, vector_c
 
 PALETTE = px.colors.qualitative.Set2
 TEMPLATE = "plotly_white"
+VECTOR_CELL = 12  # screen pixels of one value of a vector stage
 NO_TEMPLATE: dict = {}  # an unvalidated figure keeps Streamlit's theme alone (Plotly would copy its default in)
 
 
@@ -174,8 +176,9 @@ def png_bytes(picture: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _png_source(picture: np.ndarray) -> str:
-    """An RGB picture as a PNG data URI: the browser draws it as one image instead of a trace of numbers."""
+def png_source(picture: np.ndarray) -> str:
+    """An RGB picture as a PNG data URI. Plotly draws it as one image instead of a trace of numbers, and
+    `st.image` puts it in the page itself: no file to store and fetch on every stroke."""
     return "data:image/png;base64," + base64.b64encode(png_bytes(picture)).decode()
 
 
@@ -186,7 +189,7 @@ def feature_maps(mosaic):
     width, height = mosaic.shown_size
     centres = np.array([mosaic.centre(i) for i in range(mosaic.count)])
     return go.Figure({
-        "data": [{"type": "image", "source": _png_source(mosaic.picture), "dx": mosaic.zoom, "dy": mosaic.zoom,
+        "data": [{"type": "image", "source": png_source(mosaic.picture), "dx": mosaic.zoom, "dy": mosaic.zoom,
                   "hoverinfo": "skip"},
                  {"type": "scatter", "x": centres[:, 0], "y": centres[:, 1], "mode": "markers",
                   "customdata": np.arange(mosaic.count), "showlegend": False,
@@ -229,7 +232,19 @@ def scores(class_names: list[str], values, number_format: str, title: str, highl
     }, _validate=False)
 
 
-def stage_views(stages, outputs, class_names: list[str]) -> list:
+@dataclass(frozen=True)
+class StageView:
+    """What Look inside draws for one stage: a picture (a PNG data URI, `width` pixels wide on the page, each
+    of its pixels a crisp square) with its mosaic or caption, or a chart (logits and probabilities)."""
+
+    picture: str | None = None
+    width: int = 0
+    mosaic: object = None
+    caption: str | None = None
+    chart: object = None
+
+
+def stage_views(stages, outputs, class_names: list[str]) -> list[StageView]:
     """`stage_view` of every stage; a dropout stage reuses the view of the stage before it, whose output it
     passes on unchanged when the model answers."""
     drawn = [i for i, stage in enumerate(stages) if stage.kind != "dropout" or i == 0]
@@ -241,15 +256,15 @@ def stage_views(stages, outputs, class_names: list[str]) -> list:
     return views
 
 
-def stage_view(stage, output: np.ndarray, class_names: list[str]):
-    """What Look inside draws for one stage: (figure or picture, its mosaic or None, a caption or None).
-    Maps are a mosaic (a picture; `feature_maps(mosaic)` makes it clickable), a vector is rows of cells,
+def stage_view(stage, output: np.ndarray, class_names: list[str]) -> StageView:
+    """Maps are a mosaic (a picture; `feature_maps(mosaic)` makes it clickable), a vector is rows of cells,
     logits and probabilities are bars."""
     if stage.kind in ("logits", "softmax"):
         logits = stage.kind == "logits"
-        return scores(class_names, output, ".2f" if logits else ".1%", "", int(np.argmax(output))), None, None
+        return StageView(chart=scores(class_names, output, ".2f" if logits else ".1%", "", int(np.argmax(output))))
     if stage.maps:
         mosaic = maps_mosaic(output)
-        return png_bytes(mosaic.shown()), mosaic, None
+        return StageView(png_source(mosaic.sent()), int(mosaic.shown_size[0]), mosaic=mosaic)
     cells, scale = vector_cells(output)
-    return png_bytes(cells), None, f"{len(output):,} values, one cell each, from {scale.low:.2f} to {scale.high:.2f}"
+    return StageView(png_source(cells), cells.shape[1] * VECTOR_CELL,
+                     caption=f"{len(output):,} values, one cell each, from {scale.low:.2f} to {scale.high:.2f}")

@@ -81,10 +81,17 @@ def _listing(signature: tuple):
     return registry.list_models(Path(signature[0]))
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def dataset(spec: str):
-    """A dataset by the spec core loads (`Workspace.locate`): one person's `custom/x` is never another's."""
-    return specs.load(spec)
+    """A dataset by the spec core loads (`Workspace.locate`): one person's `custom/x` is never another's.
+    Shared, not copied: `st.cache_data` would unpickle MNIST's 55 MB for every rerun of every session (65 ms
+    of each Look inside stroke). Its arrays are read-only, so no page can change what the others see."""
+    data = specs.load(spec)
+    for split in (data.train, data.val, data.test):
+        for array in (split.x, split.y):
+            if array is not None:
+                array.flags.writeable = False
+    return data
 
 
 def try_dataset(spec: str):

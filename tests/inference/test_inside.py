@@ -103,5 +103,5 @@ def test_a_mosaic_has_one_tile_per_map_on_one_scale():
     assert 0 < x < width and 0 < y < height and mosaic.picture.shape[0] % (14 + 1) == 14
     assert Scale.of(np.abs(maps)).signed is False
     cells, scale = vector_cells(np.arange(100, dtype=np.float32))
-    assert cells.shape[2] == 3 and scale.high == 99
+    assert cells.shape == (2, 64, 3) and scale.high == 99 and (cells[1, 36:] == 255).all()  # blank end
     assert len(filter_pictures(RNG.normal(size=(8, 3, 3, 3)))) == 8
