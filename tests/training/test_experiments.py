@@ -33,7 +33,8 @@ def test_an_experiment_queues_a_run_per_value_in_its_workspace_only(studio):
     assert [run.config["dropout"] for _, run in results] == [0.0, 0.5]
     assert len({run.config["name"] for _, run in results}) == 2  # each its own model
     row = experiments.row(experiment.label, 0.5, results[1][1])
-    assert list(row)[0] == "dropout" and row["status"] == "queued"
+    # queued, or already running where a dispatcher of this process (started by an earlier test) took it
+    assert list(row)[0] == "dropout" and row["status"] in ("queued", "running")
     assert experiments.differing([run.config for _, run in results]) == ["dropout"]
     for _, run in results:
         runs.cancel_run(run.id, run.dir.parent)
