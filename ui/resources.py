@@ -1,8 +1,9 @@
 """The engine's resources behind Streamlit's caches: shared models, datasets and what is derived from them.
 
 Models load through `st.cache_resource` keyed by path and modification time, so a rerun
-never reloads a model and a retrained model is picked up at once. Datasets and the
-figures derived from them go through `st.cache_data`. Training is never cached.
+never reloads a model and a retrained model is picked up at once. Datasets are shared
+read-only through `st.cache_resource`; the figures derived from them go through `st.cache_data`.
+Training is never cached.
 """
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from core.data import acquire, catalog
 from core.errors import StudioError
+from ui import resources
 
 MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$])")
 
@@ -124,6 +125,7 @@ def dataset_download(spec: str) -> None:
                 report = acquire.fetch(spec, show, scan_progress=lambda d, t: bar.progress(
                     d / t, text=f"Checking photos: {d:,} of {t:,}"))
                 status.update(label=f"Ready: {report['kept']:,} photos, {report['skipped']} skipped", state="complete")
+            resources.forget_dataset(spec)  # shared, so not cleared with what is derived from it
             st.cache_data.clear()
             st.rerun()
         except StudioError as exc:

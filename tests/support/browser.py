@@ -10,8 +10,6 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SAVE = os.environ.get("SAVE_SCREENSHOTS") == "1"  # write the README's screenshots into docs/
@@ -19,10 +17,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
                  # A webcam that is a test pattern, allowed without a prompt: st.camera_input works headless.
                  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
-
-BROWSER_TESTS = [pytest.mark.browser,  # the `pytestmark` of every real-browser test module
-                 pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                    reason="Debian's chromium is not installed (apt-get install chromium)")]
 
 
 def free_port() -> int:

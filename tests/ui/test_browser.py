@@ -8,15 +8,8 @@ import re
 from playwright.sync_api import expect
 
 from tests.support import badfiles
-from tests.support.browser import (
-    BROWSER_TESTS,
-    ROOT,
-    SAVE,
-    draw_strokes,
-    exceptions_on,
-    streamlit_server,
-    wait_until_idle,
-)
+from tests.support.browser import ROOT, SAVE, draw_strokes, exceptions_on, streamlit_server, wait_until_idle
+from tests.support.marks import BROWSER_TESTS
 
 pytestmark = BROWSER_TESTS
 PAGES = [("", "overview"), ("eda", "eda"), ("your_classes", "your-classes"), ("train", "train"),

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.support.browser import BROWSER_TESTS, ROOT, SAVE, draw_strokes, exceptions_on, wait_until_idle
+from tests.support.browser import ROOT, SAVE, draw_strokes, exceptions_on, wait_until_idle
+from tests.support.marks import BROWSER_TESTS
 
 pytestmark = BROWSER_TESTS
 
