@@ -44,6 +44,7 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self.nodes: list[str] = []  # the Ray node each run trained on, in order (the cluster test reads it)
         self.connected = False
+        self.locations = config.locations()  # the folders it serves: see step()
 
     def start(self) -> Dispatcher:
         """Dispatch from a thread of its own. Ray starts there too: with warm workers at once, else when the
@@ -83,6 +84,8 @@ class Dispatcher:
         return Slot(worker)
 
     def step(self) -> None:
+        if config.locations() != self.locations:
+            return  # this process now points at other folders (a test's own studio): their queue is not ours
         if not self.connected:
             if queue.next_ticket() is None:
                 return
@@ -156,6 +159,13 @@ class Dispatcher:
 
 
 @functools.cache
-def shared() -> Dispatcher:
-    """This process's dispatcher, started on first use with `config.warm_workers()` warm workers."""
+def _started() -> Dispatcher:
     return Dispatcher(warm=config.warm_workers()).start()
+
+
+def shared() -> Dispatcher:
+    """This process's dispatcher, started on first use with `config.warm_workers()` warm workers, serving the
+    folders of this call's locations (a server's never change; each test has its own)."""
+    serving = _started()
+    serving.locations = config.locations()
+    return serving
