@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from core import eda
+from core import eda, runtime
 from core.data import mnist, specs
 from core.errors import StudioError
 from core.evaluation import check_classes, metrics_from_probabilities, predict_probabilities
@@ -48,6 +48,7 @@ def _predictor(model_file: str, mtime_ns: int, _info):
     keep_keras_session()
     predictor = Predictor.from_info(_info, fast_single=True)
     predictor.probabilities(np.zeros((1, *predictor.input_shape), np.float32))  # trace once, off the hot path
+    runtime.set_long_lived_aside()
     return predictor
 
 
@@ -63,6 +64,7 @@ def _inside(model_file: str, mtime_ns: int, _info):
     shared = predictor(_info)
     inside = Inside(shared.model)  # the shared model's own weights, not a second copy
     inside.look(np.zeros(shared.input_shape, np.float32))  # trace once, off the hot path
+    runtime.set_long_lived_aside()
     return inside
 
 
@@ -92,6 +94,7 @@ def dataset(spec: str):
         for array in (split.x, split.y):
             if array is not None:
                 array.flags.writeable = False
+    runtime.set_long_lived_aside()
     return data
 
 
