@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from core import runtime
 from core.images import photo_array
 from core.model import familiar, lite0
 
@@ -36,7 +37,8 @@ def pictures_input(picture: Image.Image) -> np.ndarray:
 
 @functools.cache
 def backbone_pass():
-    """A traced function from a batch of backbone inputs to (pooled features, ImageNet's probabilities)."""
+    """A traced function from a batch of backbone inputs to (pooled features, ImageNet's probabilities), traced
+    here and kept for the life of the process."""
     import keras  # loads TensorFlow
     import tensorflow as tf
 
@@ -44,7 +46,10 @@ def backbone_pass():
     features = classifier.get_layer(lite0.FEATURES_LAYER).output
     both = keras.Model(classifier.inputs, [features, keras.layers.Softmax()(classifier.output)])
     spec = tf.TensorSpec([None, *lite0.IMAGE_SIZE, 3], tf.float32)
-    return tf.function(lambda x: both(x, training=False), input_signature=[spec])
+    traced = tf.function(lambda x: both(x, training=False), input_signature=[spec])
+    traced(tf.zeros([1, *lite0.IMAGE_SIZE, 3]))
+    runtime.set_long_lived_aside()
+    return traced
 
 
 @functools.cache
