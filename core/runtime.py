@@ -46,6 +46,20 @@ def import_tensorflow_quietly() -> None:
     hide_tensorflow_warnings()
 
 
+def once(build):
+    """`functools.cache` for a function of no arguments that many threads may call first at the same moment (a
+    class's first uploads): one thread builds, the others wait for its result instead of each building one."""
+    lock = threading.Lock()
+    cached = functools.cache(build)
+
+    @functools.wraps(build)
+    def get():
+        with lock:
+            return cached()
+
+    return get
+
+
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter numbers (malloc.h)
 LARGE_BLOCK = 1 << 20
 

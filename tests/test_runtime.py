@@ -1,7 +1,9 @@
 """The process itself: what lives as long as the server is set aside from the garbage collector."""
 from __future__ import annotations
 
+import concurrent.futures
 import gc
+import time
 import weakref
 
 from core import runtime
@@ -39,3 +41,17 @@ def test_what_was_set_aside_and_dropped_since_is_freed_at_the_next_setting_aside
         assert ref() is None
     finally:
         gc.unfreeze()
+
+
+def test_once_builds_one_thing_for_threads_that_ask_at_the_same_moment():
+    builds = []
+
+    @runtime.once
+    def heavy():
+        time.sleep(0.2)  # a backbone being built while more sessions ask for it
+        builds.append(object())
+        return builds[-1]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: heavy(), range(8)))
+    assert len(builds) == 1 and all(r is builds[0] for r in results)

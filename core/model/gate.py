@@ -7,13 +7,13 @@ the command line answer "that doesn't look like a digit" when it says so. Traine
 """
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
 import keras
 from keras import layers
 
+from core import runtime
 from core.model.registry import load_keras_model
 
 HERE = Path(__file__).resolve().parent
@@ -36,7 +36,7 @@ def build_gate():
     return keras.Model(inputs, outputs, name="digit_gate")
 
 
-@functools.cache
+@runtime.once
 def load_gate():
     """(gate model, threshold), or (None, None) when the gate file is missing (then no input is refused)."""
     if not GATE_FILE.is_file():

@@ -15,7 +15,6 @@ uploads and files only: a canvas drawing is never a photo.
 """
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +34,7 @@ def pictures_input(picture: Image.Image) -> np.ndarray:
     return photo_array(picture, lite0.IMAGE_SIZE, lite0.CROP)
 
 
-@functools.cache
+@runtime.once
 def backbone_pass():
     """A traced function from a batch of backbone inputs to (pooled features, ImageNet's probabilities), traced
     here and kept for the life of the process."""
@@ -52,7 +51,7 @@ def backbone_pass():
     return traced
 
 
-@functools.cache
+@runtime.once
 def load() -> familiar.Familiarity | None:
     """The gate's calibration, or None when it is missing or damaged (then no picture is refused as a photo)."""
     try:
