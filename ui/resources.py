@@ -49,6 +49,7 @@ def _predictor(model_file: str, mtime_ns: int, _info):
     predictor = Predictor.from_info(_info, fast_single=True)
     predictor.probabilities(np.zeros((1, *predictor.input_shape), np.float32))  # trace once, off the hot path
     runtime.set_long_lived_aside()
+    predictor.prepare_uploads()
     return predictor
 
 
