@@ -252,11 +252,16 @@ def main() -> int:
 
 
 def owned(run: runs.Run) -> bool:
-    """Its model is in its own workspace's registry, and nowhere else."""
+    """Its model is in its own workspace's registry, and no other workspace holds a model this workspace trained.
+    (Two runs that end in the same second give their models the same name, each in its own workspace: the name
+    alone does not tell whose a model is; the command recorded in its meta does.)"""
     mine = runs.workspace_of(run)
-    places = [w for w in workspace.every() if (w.models / run.model).is_dir()]
-    return places == [mine] and registry.resolve(run.model, mine.models).available
+    holders = [w for w in workspace.every() if f"--workspace {mine.name}" in recorded_command(w.models / run.model)]
+    return holders == [mine] and registry.resolve(run.model, mine.models).available
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def recorded_command(model_dir: Path) -> str:
+    try:
+        return json.loads((model_dir / "meta.json").read_text()).get("training_command", "")
+    except (OSError, ValueError):
+        return ""
