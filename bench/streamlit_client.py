@@ -122,7 +122,8 @@ class Visitor:
         self.states = {key: s for key, s in self.states.items() if s.WhichOneof("value") != "trigger_value"}
 
     async def upload(self, uploader, files: list[tuple[str, bytes]]) -> None:
-        """Put files through the upload route, then give the uploader their ids, as the frontend does."""
+        """Put files through the upload route, then give the uploader their ids, as the frontend does: they join
+        the files uploaded to it before (a multiple-file uploader keeps them until they are removed)."""
         request = BackMsg()
         request.file_urls_request.request_id = uuid.uuid4().hex
         request.file_urls_request.session_id = self.session_id
@@ -137,8 +138,10 @@ class Visitor:
         for (name, data), urls in zip(files, reply.file_urls_response.file_urls):
             await asyncio.to_thread(self._put, urls.upload_url, name, data)
             infos.append(UploadedFileInfo(name=name, size=len(data), file_id=urls.file_id, file_urls=urls))
+        before = self.states.get(uploader.id)
+        kept = list(before.file_uploader_state_value.uploaded_file_info) if before is not None else []
         self.states[uploader.id] = WidgetState(
-            id=uploader.id, file_uploader_state_value=FileUploaderState(uploaded_file_info=infos))
+            id=uploader.id, file_uploader_state_value=FileUploaderState(uploaded_file_info=kept + infos))
 
     def _put(self, url: str, name: str, data: bytes) -> None:
         body, content_type = urllib3.encode_multipart_formdata({"file": (name, data)})

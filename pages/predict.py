@@ -14,7 +14,8 @@ st.title("Predict")
 
 name = selected_model()
 try:
-    predictor = resources.predictor(registry.resolve(name, workspace.current().models))
+    info = registry.resolve(name, workspace.current().models)
+    predictor = resources.predictor(info)
 except StudioError as exc:
     st.error(str(exc))
     st.stop()
@@ -77,35 +78,54 @@ def number_from_canvas() -> None:
              caption=[f"{d.label} · {d.confidence:.0%}" + (" · not sure" if d.unsure else "") for d in reading.digits])
 
 
+ANSWERS = "upload_answers"
+THUMBNAIL = 112 if is_grey(predictor.kind) else 224  # a grey picture is shown beside what the model saw
+
+
+def answered(files) -> list:
+    """(file name, thumbnail or None, answer or the sentence why there is none) for every uploaded file, in
+    upload order. A file is decoded and answered once per model version: new files join those uploaded before,
+    and every rerun of the gallery (one more file, a Grad-CAM toggle) would otherwise answer them all again.
+    Only thumbnails are kept, never the decoded photos."""
+    version, before = st.session_state.get(ANSWERS, (None, {}))
+    known = before if version == resources.model_version(info) else {}
+    fresh, pictures = [], []
+    for upload in (f for f in files if f.file_id not in known):
+        try:
+            pictures.append(decode_image(upload.getvalue()))
+            fresh.append(upload)
+        except StudioError as exc:
+            known[upload.file_id] = (upload.name, None, exc)
+    for upload, picture, outcome in zip(fresh, pictures, predictor.predict_many(pictures)):
+        known[upload.file_id] = (upload.name, thumbnail_rgb(picture, THUMBNAIL), outcome)
+    st.session_state[ANSWERS] = (resources.model_version(info), {f.file_id: known[f.file_id] for f in files})
+    return [known[f.file_id] for f in files]
+
+
 @st.fragment  # a new upload reruns the gallery, not the canvases and the sidebar around it
 def uploads() -> None:
     files = st.file_uploader("Images", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
                              accept_multiple_files=True, key=widget_key("uploads"),
                              help="Checked by content, not by name. Large photos are scaled down.")
     if not files:
+        st.session_state.pop(ANSWERS, None)
         return
     clear_button("uploads", "Remove all images")  # new files join those already uploaded; this starts afresh
-    pictures, problems = [], []
-    for upload in files:
-        try:
-            pictures.append((upload.name, decode_image(upload.getvalue())))
-        except StudioError as exc:
-            problems.append(f"**{upload.name}**: {exc}")
-    for problem in problems:
-        st.error(problem)
-    outcomes = predictor.predict_many([p for _, p in pictures])
+    results = answered(files)
+    for file_name, _, problem in (r for r in results if r[1] is None):
+        st.error(f"**{file_name}**: {problem}")
     columns = st.columns(4)
-    for number, ((file_name, picture), outcome) in enumerate(zip(pictures, outcomes)):
+    for number, (file_name, thumbnail, outcome) in enumerate(r for r in results if r[1] is not None):
         with columns[number % 4].container(border=True):
             if isinstance(outcome, StudioError):
-                st.image(thumbnail_rgb(picture), caption=file_name)
+                st.image(thumbnail, caption=file_name)
                 st.info(str(outcome))
                 continue
             if is_grey(predictor.kind):  # the picture as sent, and what became of it
-                st.image([thumbnail_rgb(picture, 112), enlarge(outcome.model_input.squeeze(), 112)],
+                st.image([thumbnail, enlarge(outcome.model_input.squeeze(), THUMBNAIL)],
                          caption=[file_name, "what the model sees"])
             else:
-                st.image(thumbnail_rgb(picture, 224), caption=file_name)
+                st.image(thumbnail, caption=file_name)
             st.markdown(answer_line(outcome))
             if outcome.looks_like:
                 st.caption(f"Looks like: {outcome.looks_like[0]} ({outcome.looks_like[1]:.0%})")

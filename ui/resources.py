@@ -53,9 +53,14 @@ def _predictor(model_file: str, mtime_ns: int, _info):
     return predictor
 
 
+def model_version(info) -> tuple[str, int]:
+    """Which file version of a resolved registry model this is: a retrained model is another version."""
+    return str(info.model_file), info.model_file.stat().st_mtime_ns
+
+
 def predictor(info):
     """The shared Predictor of a resolved registry model (`registry.resolve`), loaded once per file version."""
-    return _predictor(str(info.model_file), info.model_file.stat().st_mtime_ns, info)
+    return _predictor(*model_version(info), info)
 
 
 @st.cache_resource(show_spinner="Opening the model up…", max_entries=8)
@@ -71,7 +76,7 @@ def _inside(model_file: str, mtime_ns: int, _info):
 
 def inside(info):
     """The shared `Inside` of a resolved registry model: its stages and the one call that returns them all."""
-    return _inside(str(info.model_file), info.model_file.stat().st_mtime_ns, info)
+    return _inside(*model_version(info), info)
 
 
 def model_infos(where: Workspace):

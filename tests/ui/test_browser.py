@@ -77,6 +77,12 @@ def test_uploading_images_gives_a_gallery(server, browser, tmp_path):
     expect(page.get_by_text("seven.png", exact=True)).to_have_count(2, timeout=60000)
     wait_until_idle(page)
     assert "not an image" not in page.inner_text("body")
+    # One more file joins the gallery; the first keeps its card and answer (each file is answered once).
+    page.locator('input[type="file"]').last.set_input_files([str(files["cmyk.jpg"])])
+    expect(page.get_by_text("cmyk.jpg", exact=True)).to_have_count(2, timeout=60000)
+    wait_until_idle(page)
+    expect(page.get_by_text("seven.png", exact=True)).to_have_count(2)
+    assert exceptions_on(page) == 0
     page.close()
 
 
