@@ -266,3 +266,7 @@ def recorded_command(model_dir: Path) -> str:
         return json.loads((model_dir / "meta.json").read_text()).get("training_command", "")
     except (OSError, ValueError):
         return ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
