@@ -257,16 +257,10 @@ def owned(run: runs.Run) -> bool:
     (Two runs that end in the same second give their models the same name, each in its own workspace: the name
     alone does not tell whose a model is; the command recorded in its meta does.)"""
     mine = runs.workspace_of(run)
-    holders = [w for w in workspace.every() if f"--workspace {mine.name}" in recorded_command(w.models / run.model)]
+    holders = [w for w in workspace.every() for info in registry.list_models(w.models)
+               if info.name == run.model and info.path.parent == w.models
+               and f"--workspace {mine.name}" in (info.meta.get("training_command") or "")]
     return holders == [mine] and registry.resolve(run.model, mine.models).available
-
-
-def recorded_command(model_dir: Path) -> str:
-    try:
-        return json.loads((model_dir / "meta.json").read_text()).get("training_command", "")
-    except (OSError, ValueError):
-        return ""
-
 
 if __name__ == "__main__":
     sys.exit(main())

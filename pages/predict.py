@@ -87,8 +87,9 @@ def answered(files) -> list:
     upload order. A file is decoded and answered once per model version: new files join those uploaded before,
     and every rerun of the gallery (one more file, a Grad-CAM toggle) would otherwise answer them all again.
     Only thumbnails are kept, never the decoded photos."""
-    version, before = st.session_state.get(ANSWERS, (None, {}))
-    known = before if version == resources.model_version(info) else {}
+    version = resources.model_version(info)
+    kept_for, before = st.session_state.get(ANSWERS, (None, {}))
+    known = before if kept_for == version else {}
     fresh, pictures = [], []
     for upload in (f for f in files if f.file_id not in known):
         try:
@@ -98,7 +99,7 @@ def answered(files) -> list:
             known[upload.file_id] = (upload.name, None, exc)
     for upload, picture, outcome in zip(fresh, pictures, predictor.predict_many(pictures)):
         known[upload.file_id] = (upload.name, thumbnail_rgb(picture, THUMBNAIL), outcome)
-    st.session_state[ANSWERS] = (resources.model_version(info), {f.file_id: known[f.file_id] for f in files})
+    st.session_state[ANSWERS] = (version, {f.file_id: known[f.file_id] for f in files})
     return [known[f.file_id] for f in files]
 
 

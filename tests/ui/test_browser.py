@@ -63,7 +63,8 @@ def test_uploading_images_gives_a_gallery(server, browser, tmp_path):
     wait_until_idle(page)
     page.get_by_role("tab", name="Upload images").click()
     page.locator('input[type="file"]').last.set_input_files([str(files["seven.png"]), str(files["text.png"])])
-    page.wait_for_selector("text=seven.png", timeout=60000)
+    # the uploader lists the files at once; the gallery's cards come once the pictures are answered
+    expect(page.get_by_text("seven.png", exact=True)).to_have_count(2, timeout=60000)
     wait_until_idle(page)
     body = page.inner_text("body")
     assert "not an image" in body  # the text file gets its sentence
@@ -73,7 +74,6 @@ def test_uploading_images_gives_a_gallery(server, browser, tmp_path):
     page.get_by_role("button", name="Remove all images").click()
     page.wait_for_selector("text=seven.png", state="detached", timeout=60000)
     page.locator('input[type="file"]').last.set_input_files([str(files["seven.png"])])
-    # the uploader's list and one gallery card, which comes once the picture is answered (a loaded machine is slow)
     expect(page.get_by_text("seven.png", exact=True)).to_have_count(2, timeout=60000)
     wait_until_idle(page)
     assert "not an image" not in page.inner_text("body")
