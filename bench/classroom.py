@@ -213,7 +213,8 @@ def main() -> int:
     photos = [[camera_photo(v * PHOTOS + i) for i in range(PHOTOS)] for v in range(visitors)]
 
     cold = {"studio, cold process": whole_process(
-        [sys.executable, "-m", "core", "train", "--dataset", "mnist", "--preset", "mnist-seed", "--epochs", "1"],
+        [sys.executable, "-m", "core", "train", "--dataset", "mnist", "--preset", "mnist-seed", "--epochs", "1",
+         "--workspace", workspace.new().name],  # in the bench's folder, never the checkout's models/
         {**os.environ, **env}),
         "seeds' plain Keras script": whole_process([sys.executable, "-m", "bench.plain_keras_mnist", "1"],
                                                    {**os.environ, **env})}
