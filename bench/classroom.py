@@ -127,15 +127,17 @@ async def one_visitor(url: str, trains: bool, digits, photos, record: dict, seed
             await submit_run(visitor)
         screen = await visitor.run("predict")
         for i, digit in enumerate(digits):
-            record.setdefault("answers", []).append(await answer_time(visitor, screen, f"digit{i}.png", digit,
-                                                                   rng.uniform(*think), i + 1))
+            seconds = await answer_time(visitor, screen, f"digit{i}.png", digit, rng.uniform(*think), i + 1)
+            record.setdefault("answers", []).append(seconds)
+            record.setdefault("when", []).append((seconds, f"digit {i + 1}", time.perf_counter()))
         model = screen.find("Model")
         visitor.set(model, string_value=next(o for o in model.options if o.startswith("catsdogs")))
         visitor.states.pop(screen.find("Images").id, None)
         screen = await visitor.run("predict")
         for i, photo in enumerate(photos):
-            record["answers"].append(await answer_time(visitor, screen, f"photo{i}.jpg", photo,
-                                                      rng.uniform(*think), i + 1))
+            seconds = await answer_time(visitor, screen, f"photo{i}.jpg", photo, rng.uniform(*think), i + 1)
+            record["answers"].append(seconds)
+            record["when"].append((seconds, f"photo {i + 1}", time.perf_counter()))
         record["answered"] = True
     finally:
         await visitor.close()
@@ -238,6 +240,9 @@ def main() -> int:
         "answers": len(answers), "errors": [r["error"] for r in records if "error" in r],
         "answer_p50_s": round(statistics.median(answers), 3) if answers else None,
         "answer_p99_s": round(float(np.percentile(answers, 99)), 3) if answers else None,
+        # which answers were slowest, and how far into the class they came (seconds)
+        "slowest_answers": [[round(s, 2), what, round(at - s - started, 1)] for s, what, at in
+                            sorted((w for r in records for w in r.get("when", [])), reverse=True)[:6]],
         "server_mb": {"start": round(start_memory), "peak": round(max(sampler.server)), "after": round(after)},
         "server_and_workers_peak_mb": round(max(sampler.total)),
         "runs": [{"status": r.status, "wait_s": round(r.started - r.launched, 1),

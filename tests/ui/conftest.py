@@ -11,7 +11,9 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def server_env(tmp_path_factory, tiny_mnist_dir, trained_digit_model):
+def server_env(request, tmp_path_factory, tiny_mnist_dir, trained_digit_model):
+    """A module that trains sets WARM_WORKERS = 1: its server's worker warms while its first tests run, as a
+    real server's would. The others start no Ray and no TensorFlow worker they never use."""
     if SAVE:
         return {}
     root = tmp_path_factory.mktemp("browser-studio")
@@ -19,7 +21,7 @@ def server_env(tmp_path_factory, tiny_mnist_dir, trained_digit_model):
     return {"STUDIO_MODELS_DIR": str(root / "models"), "STUDIO_DATA_DIR": str(root / "data"),
             "STUDIO_RUNS_DIR": str(root / "runs"), "STUDIO_WORKSPACES_DIR": str(root / "workspaces"),
             "STUDIO_QUEUE_DIR": str(root / "queue"), "MNIST_DIR": str(tiny_mnist_dir),
-            "STUDIO_WARM_WORKERS": "1"}  # warm while the first tests run, as a real server would be
+            "STUDIO_WARM_WORKERS": str(getattr(request.module, "WARM_WORKERS", 0))}
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from tests.support.browser import ROOT, SAVE, draw_strokes, exceptions_on, wait_
 from tests.support.marks import BROWSER_TESTS
 
 pytestmark = BROWSER_TESTS
+WARM_WORKERS = 1  # these tests train: the server's worker warms while the first one builds its dataset
 
 
 def set_sample_limit(page, value: str) -> None:
