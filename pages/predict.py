@@ -3,10 +3,10 @@ import streamlit as st
 
 from core.data.catalog import is_grey
 from core.errors import NoDigitError, NoGarmentError, StudioError
-from core.images import decode_image, thumbnail_rgb
 from core.inference.gradcam import overlay
 from core.model import registry
 from ui import INSIDE_INPUT, charts, resources, selected_model, use_shell, workspace
+from ui.uploads import answered
 from ui.widgets import answer_line, clear_button, drawing_canvas, enlarge, widget_key
 
 use_shell()
@@ -82,27 +82,6 @@ ANSWERS = "upload_answers"
 THUMBNAIL = 112 if is_grey(predictor.kind) else 224  # a grey picture is shown beside what the model saw
 
 
-def answered(files) -> list:
-    """(file name, thumbnail or None, answer or the sentence why there is none) for every uploaded file, in
-    upload order. A file is decoded and answered once per model version: new files join those uploaded before,
-    and every rerun of the gallery (one more file, a Grad-CAM toggle) would otherwise answer them all again.
-    Only thumbnails are kept, never the decoded photos."""
-    version = resources.model_version(info)
-    kept_for, before = st.session_state.get(ANSWERS, (None, {}))
-    known = before if kept_for == version else {}
-    fresh, pictures = [], []
-    for upload in (f for f in files if f.file_id not in known):
-        try:
-            pictures.append(decode_image(upload.getvalue()))
-            fresh.append(upload)
-        except StudioError as exc:
-            known[upload.file_id] = (upload.name, None, exc)
-    for upload, picture, outcome in zip(fresh, pictures, predictor.predict_many(pictures)):
-        known[upload.file_id] = (upload.name, thumbnail_rgb(picture, THUMBNAIL), outcome)
-    st.session_state[ANSWERS] = (version, {f.file_id: known[f.file_id] for f in files})
-    return [known[f.file_id] for f in files]
-
-
 @st.fragment  # a new upload reruns the gallery, not the canvases and the sidebar around it
 def uploads() -> None:
     files = st.file_uploader("Images", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
@@ -112,7 +91,7 @@ def uploads() -> None:
         st.session_state.pop(ANSWERS, None)
         return
     clear_button("uploads", "Remove all images")  # new files join those already uploaded; this starts afresh
-    results = answered(files)
+    results = answered([(f.name, f) for f in files], info, predictor, ANSWERS, THUMBNAIL)
     for file_name, _, problem in (r for r in results if r[1] is None):
         st.error(f"**{file_name}**: {problem}")
     columns = st.columns(4)

@@ -4,12 +4,12 @@ import streamlit as st
 from core.data.splits import MIN_PER_CLASS
 from core.errors import StudioError
 from core.evaluation import estimate_sentence
-from core.images import decode_image, thumbnail_rgb
 from core.model import familiar
 from core.training import queue, runs
 from core.training.config import TrainConfig
 from ui import resources, run_status, use_shell, workspace
 from ui.dataset_builder import PHOTO_TYPES, choose_or_create, classes_and_photos, delete_dataset, is_ready
+from ui.uploads import answered
 from ui.widgets import answer_line, clear_button, widget_key
 
 PRESET = "photos-transfer"  # the one button trains the pretrained backbone at its defaults: the best on few photos
@@ -93,18 +93,14 @@ def try_step() -> None:
     snapshot = None
     if right.toggle("Use the webcam", key="try_webcam"):
         snapshot = right.camera_input("Take a photo to try", key=widget_key("try_camera"))
-    sent = [(f.name, f.getvalue()) for f in files or []] + ([("webcam", snapshot.getvalue())] if snapshot else [])
-    pictures = []
-    for file_name, data in sent:
-        try:
-            pictures.append((file_name, decode_image(data)))
-        except StudioError as exc:
-            st.error(f"**{file_name}**: {exc}")
-    outcomes = predictor.predict_many([picture for _, picture in pictures])
+    sent = [(f.name, f) for f in files or []] + ([("webcam", snapshot)] if snapshot else [])
+    results = answered(sent, info, predictor, "try_answers", 224)
+    for file_name, _, problem in (r for r in results if r[1] is None):
+        st.error(f"**{file_name}**: {problem}")
     columns = st.columns(4)
-    for number, ((file_name, picture), outcome) in enumerate(zip(pictures, outcomes)):
+    for number, (file_name, thumbnail, outcome) in enumerate(r for r in results if r[1] is not None):
         with columns[number % 4].container(border=True):
-            st.image(thumbnail_rgb(picture, 224), caption=file_name)
+            st.image(thumbnail, caption=file_name)
             st.markdown(answer_line(outcome))
     export(info, predictor)
 
