@@ -7,12 +7,14 @@ their photos are one fragment: adding a photo reruns them, not the page around t
 """
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from core.data import builder, catalog
 from core.data.splits import MIN_PER_CLASS
 from core.errors import StudioError
-from ui import resources, workspace
+from ui import resources, webcam, workspace
 from ui.widgets import literal, renew_widget, rerun_part, widget_key
 
 THUMBS_PER_ROW = 8
@@ -109,19 +111,22 @@ def add_class_form(spec: str) -> None:
 
 
 def camera(spec: str, class_names: list[str]) -> None:
-    if not st.toggle("Use the webcam", help="Each photo you take is added to the class chosen here."):
+    if not st.toggle("Use the webcam", help="Hold the button to record a burst of photos into the class chosen "
+                                            "here; a tap takes one."):
         return
     target = st.radio("Add webcam photos to", class_names, horizontal=True)
-    photo = st.camera_input(f"Take a photo for {target}", key=widget_key(f"camera_{spec}"))
-    if photo is not None:
-        added, problems = builder.add_images(spec, target, [(photo.name, photo.getvalue())], data_root=mine())
-        for problem in problems:
-            st.warning(problem)
-        if added:
-            forget(spec)
-            st.toast(f"Added to {target}", icon=":material/photo_camera:")
-            renew_widget(f"camera_{spec}")  # back to the live picture, ready for the next photo
-            rerun_part()
+    frames = webcam.burst(f"Hold to record {target}", key=f"burst_{spec}")
+    if not frames:
+        return
+    taken = time.strftime("%H%M%S")  # each burst's photos keep names of their own in the class
+    added, problems = builder.add_images(spec, target, [(f"webcam-{taken}-{number}.jpg", frame)
+                                                        for number, frame in enumerate(frames, 1)], data_root=mine())
+    if problems:  # a still camera repeats itself: one sentence for the burst, not one per frame
+        st.warning(f"{len(problems)} of {len(frames)} photos were not added. {problems[0]}")
+    if added:
+        forget(spec)
+        st.toast(f"Added {added} photo{'s' if added != 1 else ''} to {target}", icon=":material/photo_camera:")
+        rerun_part()  # the class panels below show the new photos
 
 
 def class_panel(spec: str, class_name: str, images) -> None:

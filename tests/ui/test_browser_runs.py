@@ -6,6 +6,7 @@ SAVE_SCREENSHOTS=1 writes their screenshots too (see test_browser.py).
 """
 import os
 import re
+import time
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -62,10 +63,13 @@ def test_your_classes_end_to_end_upload_webcam_train_through_a_reload_and_try_on
         page.wait_for_selector(f"text=Added 12 images to {name}", timeout=120000)
         wait_until_idle(page)
     page.get_by_text("Use the webcam", exact=True).first.click()
-    page.wait_for_function("() => { const v = document.querySelector('[data-testid=\"stCameraInput\"] video');"
-                           " return v && v.readyState >= 2 && v.videoWidth > 0; }", timeout=120000)
-    page.get_by_role("button", name="Take Photo").click()  # Chromium's fake camera: a moving test pattern
-    page.wait_for_selector("text=disc · 13 images", timeout=120000)
+    recorder = page.frame_locator('iframe[title*="webcam_burst"]')  # Chromium's fake camera: a moving pattern
+    recorder.get_by_text("Ready").wait_for(timeout=120000)
+    recorder.get_by_role("button", name="Hold to record disc").hover()
+    page.mouse.down()  # held for about 1.5 s: a burst of photos at 4 a second, sent when let go
+    time.sleep(1.5)
+    page.mouse.up()
+    page.wait_for_selector("text=/disc · (1[4-9]|[2-9][0-9]) images/", timeout=120000)  # 12 uploaded + a burst
     wait_until_idle(page)
     assert exceptions_on(page) == 0
     page.screenshot(path=str(shots / "your-classes.png"), full_page=True)

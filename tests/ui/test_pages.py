@@ -343,6 +343,9 @@ def test_your_classes_builds_a_class_folder_says_duplicates_and_deletes_it_with_
         said = [w.value for w in app.warning]
         assert any("notes.png" in w for w in said)  # a bad file is named, the rest are kept
         assert any(f"again.png is already in {class_name}" in w for w in said)  # a duplicate is said, not dropped
+    by_label(app.toggle, "Use the webcam").set_value(True)  # the burst recorder is drawn (recording: the browser test)
+    app.run()
+    no_problems(app)
     folder = studio / "data" / "custom" / "hand-signs"
     assert sorted(p.name for p in folder.iterdir()) == ["thumbs-down", "thumbs-up"]
     assert len(list((folder / "thumbs-up").iterdir())) == 4
