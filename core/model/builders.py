@@ -78,8 +78,14 @@ def build_mnist_bn(input_shape, num_classes, knobs: Knobs):
 
 
 def build_photo_seed(input_shape, num_classes, knobs: Knobs):
-    """A from-scratch photo CNN: four conv blocks with batch norm, global pooling, dropout."""
+    """A from-scratch photo CNN: a strided stem, four conv blocks with batch norm, global pooling, dropout.
+
+    The stem halves the picture before the blocks: without it, the last block of a 128-px input saw about a
+    third of the picture, too little to tell a shape by its outline. On 2 × 128 generated photos whose classes
+    differ in shape more than in colour, 300 steps read 80% of held-out photos with the stem and 64% without,
+    in 146 s against 387 s (docs/HISTORY.md)."""
     inputs, x = _rescaled_input(input_shape)
+    x = _conv_bn(x, _channels(32, knobs.width), 3, knobs.batch_norm, strides=2)
     for base in (32, 64, 128, 256):
         x = _conv_bn(x, _channels(base, knobs.width), 3, knobs.batch_norm)
         x = layers.MaxPooling2D()(x)
