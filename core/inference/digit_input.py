@@ -67,11 +67,27 @@ def ink_map(picture) -> np.ndarray:
     else:  # OpenCV's per-pixel max and min across channels: several times numpy's reduce over axis 2
         red, green, blue = cv2.split(array)[:3]
         lightest, darkest = cv2.max(cv2.max(red, green), blue), cv2.min(cv2.min(red, green), blue)
-    border = np.concatenate([darkest[0], darkest[-1], darkest[:, 0], darkest[:, -1]])
-    light_background = np.median(border) >= 128
+    light_background = np.median(_paper_ring(darkest)) >= 128
     # Dark or coloured ink on light paper stands out in the darkest channel; light ink in the lightest.
     value = (255 - darkest) if light_background else lightest
     return _remove_background(value)
+
+
+def _paper_ring(values: np.ndarray) -> np.ndarray:
+    """The pixels of the picture's edge and of a ring just inside the edge band, where paper shows: a crop's
+    1-px frame on the very edge no longer decides the polarity alone, nor does a digit that fills its frame."""
+    rows, columns = _inner(values.shape)
+    top, bottom = rows.start, min(rows.stop, values.shape[0]) - 1
+    left, right = columns.start, min(columns.stop, values.shape[1]) - 1
+    rings = [_ring(values, 0, values.shape[0] - 1, 0, values.shape[1] - 1)]
+    if top <= bottom and left <= right:  # a picture thinner than the band is all edge
+        rings.append(_ring(values, top, bottom, left, right))
+    return np.concatenate(rings)
+
+
+def _ring(values: np.ndarray, top: int, bottom: int, left: int, right: int) -> np.ndarray:
+    return np.concatenate([values[top, left:right + 1], values[bottom, left:right + 1],
+                           values[top:bottom + 1, left], values[top:bottom + 1, right]])
 
 
 def _remove_background(value: np.ndarray) -> np.ndarray:
@@ -111,7 +127,19 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
     areas = stats[1:, cv2.CC_STAT_AREA]
     min_area = max(4, 0.03 * areas.max(), ink.size * 0.00005)
     keep = np.flatnonzero(areas >= min_area) + 1
-    return label_mask(labels, count, keep)
+    reaches_in = np.zeros(count, bool)
+    reaches_in[np.unique(labels[_inner(labels.shape)])] = True
+    long = (stats[:, cv2.CC_STAT_WIDTH] >= 0.3 * ink.shape[1]) | (stats[:, cv2.CC_STAT_HEIGHT] >= 0.3 * ink.shape[0])
+    not_a_frame = keep[reaches_in[keep] | ~long[keep]]
+    return label_mask(labels, count, not_a_frame if len(not_a_frame) else keep)
+
+
+def _inner(shape) -> tuple[slice, slice]:
+    """The picture without a thin band along its edges. A long line of ink that lies wholly in that band is
+    the edge of a crop, a frame or the paper's border, not part of a digit (unless it is all the ink there
+    is); a short piece there may be the end of a stroke that fills its frame."""
+    band = max(2, round(0.03 * max(shape)))
+    return slice(band, max(band + 1, shape[0] - band)), slice(band, max(band + 1, shape[1] - band))
 
 
 def label_mask(labels: np.ndarray, count: int, keep) -> np.ndarray:

@@ -41,6 +41,20 @@ def test_polarity_and_colour_are_found(ink, paper):
     assert np.corrcoef(image.ravel(), reference.ravel())[0, 1] > 0.7
 
 
+@pytest.mark.parametrize("sides", [("left", "right", "bottom"), ("right", "bottom"), ("left",)])
+def test_a_crops_frame_on_the_edge_is_neither_paper_nor_ink(sides):
+    """White on black with a 1-px white line along some edges, as a cropped screenshot has: the frame once
+    turned the polarity round and joined the digit."""
+    plain = np.asarray(badfiles.digit_picture(90, ink=(255, 255, 255), paper=(0, 0, 0))).copy()
+    framed = plain.copy()
+    edges = {"left": (slice(None), 0), "right": (slice(None), -1), "bottom": (-1, slice(None))}
+    for side in sides:
+        framed[edges[side]] = 255
+    expected = digits.prepare_digit(plain).image
+    image = digits.prepare_digit(framed).image
+    assert np.corrcoef(image.ravel(), expected.ravel())[0, 1] > 0.95
+
+
 def test_uneven_light_and_a_shadow_are_evened_out():
     picture = np.asarray(badfiles.digit_picture(300)).astype(np.float32)
     gradient = np.linspace(0.45, 1.0, 300)[None, :, None]  # a shadow across the page
