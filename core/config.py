@@ -65,6 +65,12 @@ def catsdogs_filtered_dir() -> Path:
     return _env_path("CATSDOGS_FILTERED_DIR", data_dir() / "cats_and_dogs_filtered")
 
 
+def sketches_dir() -> Path:
+    """People's stroke drawings (sketch-rnn's omniglot, kanji and sheep `.npz` files) that the digit gate learns
+    "not a digit" from: `$SKETCHES_DIR`, else `data/sketches/`."""
+    return _env_path("SKETCHES_DIR", data_dir() / "sketches")
+
+
 def features_dir() -> Path:
     """Cached backbone features of photo datasets (transfer learning trains on these)."""
     return data_dir() / ".features"
@@ -139,7 +145,8 @@ def max_waiting_runs() -> int:
 
 LOCATION_VARIABLES = ("STUDIO_DATA_DIR", "STUDIO_MODELS_DIR", "STUDIO_RUNS_DIR", "STUDIO_WORKSPACES_DIR",
                       "STUDIO_QUEUE_DIR", "MNIST_DIR", "FASHION_MNIST_DIR", "PETIMAGES_DIR",
-                      "CATSDOGS_FILTERED_DIR", "KERAS_HOME", "STUDIO_MAX_UNPACK_BYTES", "STUDIO_MAX_CUSTOM_BYTES")
+                      "CATSDOGS_FILTERED_DIR", "SKETCHES_DIR", "KERAS_HOME", "STUDIO_MAX_UNPACK_BYTES",
+                      "STUDIO_MAX_CUSTOM_BYTES")
 
 
 def locations() -> dict[str, str]:

@@ -45,33 +45,34 @@ def dataset_sample(index: int):
 
 
 def chosen_input():
-    """The model input the page shows, from the source the person picks; None after a sentence."""
+    """(the model input the page shows, what it is, whether it was drawn on a canvas), from the source the person
+    picks; None after a sentence."""
     handed = st.session_state.get(INSIDE_INPUT)
     sources = (["From Predict"] if handed and handed["model"] == name else []) + ["A test image"] + \
         (["Draw"] if grey else []) + ["Upload"]
     source = st.segmented_control("Input", sources, default=sources[0], key=f"inside_source_{name}") or sources[0]
     try:
         if source == "From Predict":
-            return handed["input"], "your drawing on Predict"
+            return handed["input"], "your drawing on Predict", True
         if source == "A test image":
             index = st.number_input("Test image number", 0, 100_000, 0, key="inside_test_index")
             found = dataset_sample(int(index))
             if found is not None:
-                return found
+                return (*found, False)
             st.caption("The model's dataset is not on this machine, so the page starts from a picture of its own.")
-            return predictor.model_input(sample_picture(predictor.kind), is_sketch=True), "a sample picture"
+            return predictor.model_input(sample_picture(predictor.kind), is_sketch=True), "a sample picture", True
         if source == "Draw":
             picture = drawing_canvas("inside", 280, 280, stroke=18)
             if picture is None or not picture[..., 3].any():
                 st.info("Draw on the canvas: every stage below follows your drawing.")
                 return None
-            return predictor.model_input(picture, is_sketch=True), "your drawing"
+            return predictor.model_input(picture, is_sketch=True), "your drawing", True
         upload = st.file_uploader("A picture", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
                                   key="inside_upload")
         if upload is None:
             st.info("Upload a picture: every stage below follows it.")
             return None
-        return predictor.model_input(decode_image(upload.getvalue())), upload.name
+        return predictor.model_input(decode_image(upload.getvalue())), upload.name, False
     except (NoDigitError, NoGarmentError, StudioError) as exc:
         st.info(str(exc))
         return None
@@ -189,12 +190,12 @@ def look_inside() -> None:
         found = chosen_input()
     if found is None:
         return
-    model_input, what = found
+    model_input, what, drawn = found
     look = inside.look(model_input)
     with top[1]:
         st.image(enlarge(model_input) if grey else model_input.astype(np.uint8), width=200,
                  caption=f"What the model sees: {what}")
-        st.markdown(answer_line(predictor.predict_inputs(model_input[None])[0]))
+        st.markdown(answer_line(predictor.predict_inputs(model_input[None], drawn=drawn)[0]))
     # Only the open tab is drawn: a stroke then repaints one view, not four.
     tabs = st.tabs(["Every stage", "First filters", "A filter at work", "Scores to probabilities"],
                    key="inside_tab", on_change="rerun")

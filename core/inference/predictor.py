@@ -127,12 +127,12 @@ class Predictor:
         self.input_shape = tuple(model.input_shape[1:])
         self.pets = {name.lower() for name in self.class_names} <= PET_CLASSES and len(self.class_names) == 2
         self.backbone = backbone
-        self.gate_threshold = None
+        self.gate_thresholds = None
         self.familiarity = familiarity if backbone else None
         if backbone:
             self.serving = with_imagenet_head(model, self.familiarity)
         elif kind == "digits" and self.input_shape == DIGIT_INPUT:
-            self.serving, self.gate_threshold = with_digit_gate(model)
+            self.serving, self.gate_thresholds = with_digit_gate(model)
         else:
             self.serving = model
         self._forward = forward_fn(self.serving)
@@ -182,13 +182,15 @@ class Predictor:
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         return self.outputs(batch)[0]
 
-    def predict_inputs(self, inputs: np.ndarray, boxes=None) -> list[Prediction | StudioError]:
-        """Answers for a batch of model inputs already prepared; a refused one is its error, in its place."""
+    def predict_inputs(self, inputs: np.ndarray, boxes=None, drawn: bool = False) -> list[Prediction | StudioError]:
+        """Answers for a batch of model inputs already prepared (`drawn`: on the canvas); a refused one is its
+        error, in its place."""
         probabilities, extra = self.outputs(inputs)
+        gate_threshold = self.gate_thresholds.for_input(drawn) if self.gate_thresholds else None
         results = []
         for i, p in enumerate(probabilities):
             looks_like = None
-            if self.gate_threshold is not None and extra[i, 0] > self.gate_threshold:
+            if gate_threshold is not None and extra[i, 0] > gate_threshold:
                 results.append(NotADigitError(NOT_A_DIGIT))
                 continue
             if self.backbone:
@@ -238,7 +240,7 @@ class Predictor:
     def predict(self, picture, is_sketch: bool = False) -> Prediction:
         """One picture → one prediction. Raises NoDigitError, NoGarmentError or NotAPetError when there is nothing
         to answer."""
-        outcome = self.predict_inputs(self.model_input(picture, is_sketch)[None])[0]
+        outcome = self.predict_inputs(self.model_input(picture, is_sketch)[None], drawn=is_sketch)[0]
         if isinstance(outcome, StudioError):
             raise outcome
         return outcome
@@ -266,7 +268,7 @@ class Predictor:
             refuse_natural_photo(picture)
         crops = split_digits(picture)
         inputs = np.stack([c.image[..., None] for c in crops])
-        outcomes = self.predict_inputs(inputs, [c.box for c in crops])
+        outcomes = self.predict_inputs(inputs, [c.box for c in crops], drawn=is_sketch)
         refused = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, StudioError)]
         if refused:  # reported, never guessed
             place = refused[0] + 1
@@ -328,14 +330,14 @@ def with_imagenet_head(model, familiarity: familiar.Familiarity | None = None):
 
 
 def with_digit_gate(model):
-    """(the digit model plus the gate's P(not a digit) as one more output, the gate's threshold);
+    """(the digit model plus the gate's P(not a digit) as one more output, the gate's Thresholds);
     the model alone and None when no gate ships."""
-    gate, threshold = load_gate()
+    gate, thresholds = load_gate()
     if gate is None:
         return model, None
     inputs = keras.Input(DIGIT_INPUT)
     serving = keras.Model(inputs, layers.Concatenate(name="digits_then_gate")([model(inputs), gate(inputs)]))
-    return serving, threshold
+    return serving, thresholds
 
 
 def imagenet_guess(probabilities: np.ndarray) -> tuple[str, float]:

@@ -58,6 +58,30 @@ def test_without_a_gate_nothing_is_refused(studio_with_model, monkeypatch):
     assert Predictor.from_registry("tiny").predict(canvas_rgba(STAR), is_sketch=True).label.isdigit()
 
 
+def test_a_drawing_is_held_to_the_canvas_threshold_and_an_upload_to_its_own(studio_with_model, monkeypatch):
+    import keras
+
+    inputs = keras.Input(gate.INPUT_SHAPE)
+    halfway = keras.Model(inputs, keras.layers.Lambda(lambda x: x[:, :1, 0, 0] * 0 + 0.5)(inputs))
+    monkeypatch.setattr(predictor_module, "load_gate", lambda: (halfway, gate.Thresholds(uploaded=0.9, drawn=0.3)))
+    unsure = Predictor.from_registry("tiny")
+    seven = canvas_rgba(SEVEN)
+    with pytest.raises(NotADigitError):
+        unsure.predict(seven, is_sketch=True)
+    with pytest.raises(NotADigitError):
+        unsure.read_number(seven, is_sketch=True)
+    assert unsure.predict_inputs(unsure.model_input(seven, is_sketch=True)[None])[0].label.isdigit()
+    assert isinstance(unsure.predict_inputs(unsure.model_input(seven, is_sketch=True)[None], drawn=True)[0],
+                      NotADigitError)
+
+
+def test_a_gate_file_without_a_canvas_threshold_uses_its_one_threshold(tmp_path, monkeypatch):
+    (tmp_path / "gate.json").write_text(json.dumps({"threshold": 0.97}))
+    monkeypatch.setattr(gate, "GATE_META", tmp_path / "gate.json")
+    monkeypatch.setattr(gate, "load_keras_model", lambda path: "the model")
+    assert gate.load_gate.__wrapped__() == ("the model", gate.Thresholds(0.97, 0.97))
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_every_generated_shape_has_ink(shape):
     assert drawn(shape, 160, np.random.default_rng(0)).max() > 0.5
