@@ -127,8 +127,7 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
     areas = stats[1:, cv2.CC_STAT_AREA]
     min_area = max(4, 0.03 * areas.max(), ink.size * 0.00005)
     keep = np.flatnonzero(areas >= min_area) + 1
-    reaches_in = np.zeros(count, bool)
-    reaches_in[np.unique(labels[_inner(labels.shape)])] = True
+    reaches_in = np.bincount(labels[_inner(labels.shape)].ravel(), minlength=count) > 0
     long = (stats[:, cv2.CC_STAT_WIDTH] >= 0.3 * ink.shape[1]) | (stats[:, cv2.CC_STAT_HEIGHT] >= 0.3 * ink.shape[0])
     not_a_frame = keep[reaches_in[keep] | ~long[keep]]
     return label_mask(labels, count, not_a_frame if len(not_a_frame) else keep)
