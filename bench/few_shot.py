@@ -14,6 +14,7 @@ Usage: FLOWERS_DIR=... python -m bench.few_shot [--shots 5 10 20] [--seeds 3] [-
 Prints one JSON line per run, then a markdown table of means.
 """
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -109,14 +110,21 @@ def one_run(files, shots: int, seed: int, test: int, overrides: dict, work: Path
             "settings": {k: getattr(cfg, k) for k in ("epochs", "fine_tune_epochs", "dropout", "learning_rate")}}
 
 
-def scratch_runs(shots_list: list[int], seeds: int, run) -> list[dict]:
-    """`run(shots, seed, work)` for every number of shots and seed, in one scratch studio `work`; each row is
-    printed as it comes."""
+@contextlib.contextmanager
+def scratch_studio():
+    """A scratch studio folder whose data and models the studio uses while the block runs (TensorFlow loaded)."""
     runtime.import_tensorflow_quietly()
-    rows = []
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         os.environ.update(STUDIO_DATA_DIR=str(work / "data"), STUDIO_MODELS_DIR=str(work / "models"))
+        yield work
+
+
+def scratch_runs(shots_list: list[int], seeds: int, run) -> list[dict]:
+    """`run(shots, seed, work)` for every number of shots and seed, in one scratch studio `work`; each row is
+    printed as it comes."""
+    rows = []
+    with scratch_studio() as work:
         for shots in shots_list:
             for seed in range(seeds):
                 rows.append(run(shots, seed, work))

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from bench.few_shot import scratch_runs
+from bench.few_shot import scratch_studio
 
 SIZE = (320, 240)
 CLASSES = ("ellipse", "triangle")
@@ -102,8 +102,12 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=100, help="held-out photos a class")
     parser.add_argument("--epochs", type=int, help="instead of each preset's default")
     args = parser.parse_args()
-    runs = [(mode, preset) for mode in args.modes for preset in args.presets]
-    rows = scratch_runs([0], len(runs), lambda _shots, index, work: one_run(*runs[index], args, work))
+    rows = []
+    with scratch_studio() as work:
+        for mode in args.modes:
+            for preset in args.presets:
+                rows.append(one_run(mode, preset, args, work))
+                print(json.dumps(rows[-1]), flush=True)
     print("\n| folder | preset | epochs | held-out accuracy | training time |\n|---|---|---|---|---|")
     for row in rows:
         print(f"| {row['mode']} | {row['preset']} | {row['epochs']} | {row['held_out_accuracy']:.1%} "

@@ -11,7 +11,7 @@ Omniglot's characters, kanji and sheep (`core.data.sketches`). Two thresholds ke
 false refusals of held-out digits at 0.1%: one over every kind, for uploads, and one over the kinds the canvas
 gives (handwriting and drawn strokes), for drawings; a drawing is never a soft scan, so the canvas can refuse
 far more non-digits at the same cost in digits.
-Usage: MNIST_DIR=… python -m core.training.gate   (about 3 minutes on 2 cores)
+Usage: MNIST_DIR=… SKETCHES_DIR=… python -m core.training.gate   (about 20 minutes on 2 cores)
 """
 from __future__ import annotations
 
@@ -136,7 +136,7 @@ def turned_digits(seed: int) -> np.ndarray:
 
 def train_gate(epochs: int = 6, leave_out: str | None = None, verbose: int = 2,
                pictures=None) -> tuple[keras.Model, dict]:
-    """(the gate, its report with the calibrated threshold), trained on the non-digits of every family but
+    """(the gate, its report with the two calibrated thresholds), trained on the non-digits of every family but
     `leave_out`. `pictures` is (*digit_pictures(), *not_digit_pictures()), made once when many gates train."""
     keras.utils.set_random_seed(SEED)
     started = time.time()
