@@ -67,10 +67,17 @@ def ink_map(picture) -> np.ndarray:
     else:  # OpenCV's per-pixel max and min across channels: several times numpy's reduce over axis 2
         red, green, blue = cv2.split(array)[:3]
         lightest, darkest = cv2.max(cv2.max(red, green), blue), cv2.min(cv2.min(red, green), blue)
-    light_background = np.median(_paper_ring(darkest)) >= 128
     # Dark or coloured ink on light paper stands out in the darkest channel; light ink in the lightest.
-    value = (255 - darkest) if light_background else lightest
+    value = (255 - darkest) if _light_background(lightest, darkest) else lightest
     return _remove_background(value)
+
+
+def _light_background(lightest: np.ndarray, darkest: np.ndarray) -> bool:
+    """Whether the paper is light: the brightness of its pixels, halfway between their lightest and darkest
+    channel, is above mid-grey. Not the darkest channel alone: warm light on brown paper leaves its blue channel
+    below 128, and that took a photo's dark pencil for light ink on dark paper."""
+    brightness = cv2.addWeighted(lightest, 0.5, darkest, 0.5, 0)
+    return np.median(_paper_ring(brightness)) >= 128
 
 
 def _paper_ring(values: np.ndarray) -> np.ndarray:
@@ -121,10 +128,14 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
     otsu, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     level = max(otsu, 0.3 * peak, MIN_CONTRAST * 0.6)
     mask = (ink > level).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    # Pieces of one stroke that a faint pencil or a small scan broke apart, a pixel or two from each other, are
+    # one piece: grouped on the mask grown by a pixel, counted by the ink pixels they hold.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(mask, np.ones((3, 3), np.uint8)),
+                                                               connectivity=8)
     if count <= 1:
         return np.zeros(ink.shape, np.uint8)
-    areas = stats[1:, cv2.CC_STAT_AREA]
+    labels *= mask
+    areas = np.bincount(labels.ravel(), minlength=count)[1:]
     min_area = max(4, 0.03 * areas.max(), ink.size * 0.00005)
     keep = np.flatnonzero(areas >= min_area) + 1
     reaches_in = np.bincount(labels[_inner(labels.shape)].ravel(), minlength=count) > 0

@@ -32,7 +32,8 @@ def test_small_off_centre_digit_gives_the_same_input_as_a_big_centred_one():
 
 
 @pytest.mark.parametrize("ink, paper", [((0, 0, 0), (255, 255, 255)), ((255, 255, 255), (0, 0, 0)),
-                                        ((30, 60, 200), (250, 250, 245)), ((200, 40, 40), (255, 255, 255))])
+                                        ((30, 60, 200), (250, 250, 245)), ((200, 40, 40), (255, 255, 255)),
+                                        ((25, 30, 30), (165, 140, 105))])  # brown paper: blue below mid-grey
 def test_polarity_and_colour_are_found(ink, paper):
     picture = badfiles.digit_picture(200, ink=ink, paper=paper)
     reference = digits.prepare_digit(canvas_rgba(SEVEN)).image
@@ -69,6 +70,22 @@ def test_uneven_light_and_a_shadow_are_evened_out():
 def test_nothing_to_read_is_no_digit(name):
     with pytest.raises(NoDigitError, match="No digit found"):
         digits.prepare_digit(decode_image(badfiles.BAD[name]()))
+
+
+def test_a_faint_stroke_broken_into_pixels_is_one_digit():
+    """A hair-thin pencil 8 in a 28-px photo thresholds into pieces of one or two pixels, each smaller than a
+    speck; the pieces of a stroke are still one digit (it was "no digit found")."""
+    import cv2
+
+    whole = np.full((28, 28, 3), 150, np.uint8)
+    cv2.ellipse(whole, (14, 9), (4, 4), 0, 0, 360, (20, 20, 20), 1)
+    cv2.ellipse(whole, (14, 19), (5, 5), 0, 0, 360, (20, 20, 20), 1)
+    broken = whole.copy()
+    ys, xs = np.indices((28, 28))
+    broken[(ys + xs) % 3 == 0] = 150
+    expected = digits.prepare_digit(whole).image
+    image = digits.prepare_digit(broken).image
+    assert np.corrcoef(image.ravel(), expected.ravel())[0, 1] > 0.8
 
 
 def test_specks_on_blank_paper_are_not_a_digit():
