@@ -232,10 +232,10 @@ class Predictor:
         return photo_array(as_image(picture), self.input_shape[:2], self.crop)
 
     def prepare_uploads(self) -> None:
-        """Build what a first upload needs (a digit model's photo gate, a few seconds) on a thread of its own, so
+        """Build what a first upload needs (a digit model's photo gate, about 10 s) on a thread of its own, so
         that the first person to upload does not wait for it while the others queue behind."""
         if self.kind == "digits":
-            threading.Thread(target=photo_gate.backbone_pass, name="photo-gate", daemon=True).start()
+            threading.Thread(target=photo_gate.single_pass, name="photo-gate", daemon=True).start()
 
     def predict(self, picture, is_sketch: bool = False) -> Prediction:
         """One picture → one prediction. Raises NoDigitError, NoGarmentError or NotAPetError when there is nothing

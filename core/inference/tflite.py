@@ -36,14 +36,18 @@ class LiteRunner:
     def __init__(self, data: bytes):
         self._interpreter = tflite_interpreter(data)
         self._input = self._interpreter.get_input_details()[0]["index"]
-        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._outputs = [detail["index"] for detail in self._interpreter.get_output_details()]
         self._lock = threading.Lock()
 
     def __call__(self, batch):
+        return self.every_output(batch)[0]
+
+    def every_output(self, batch) -> list[np.ndarray]:
+        """Every output of the model, in TFLite's order (which need not be Keras')."""
         with self._lock:
             self._interpreter.set_tensor(self._input, np.ascontiguousarray(batch, dtype=np.float32))
             self._interpreter.invoke()
-            return self._interpreter.get_tensor(self._output).copy()
+            return [self._interpreter.get_tensor(index).copy() for index in self._outputs]
 
 
 def export_tflite(name_or_path: str, out: Path | None = None, root: Path | None = None) -> Path:

@@ -137,10 +137,15 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def weights_key(path: Path | None = None) -> str:
+    """The name of these pretrained weights in caches made from them: the backbone and its checkpoint's hash."""
+    return f"{NAME}-{file_sha256(Path(path or checkpoint_path()))[:16]}"
+
+
 def converted_weights(path: Path | None = None) -> dict[str, list[np.ndarray]]:
     """Keras-layout weights, converted from the checkpoint once and then read from the cache."""
     path = Path(path or checkpoint_path())
-    cache = config.backbone_cache_dir() / f"{NAME}-{file_sha256(path)[:16]}.npz"
+    cache = config.backbone_cache_dir() / f"{weights_key(path)}.npz"
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as stored:
             return _unflatten(stored)

@@ -53,3 +53,25 @@ def test_the_canvas_never_passes_through_the_gate(predictor, monkeypatch):
 def test_without_the_gate_file_no_photo_is_refused(monkeypatch):
     monkeypatch.setattr(photo_gate, "load", lambda: None)
     assert predictor_module.refuse_natural_photo(Image.fromarray(data.astronaut())) is None
+
+
+def test_an_upload_through_tflite_sees_the_features_the_gate_was_made_with():
+    picture = photo_gate.pictures_input(Image.fromarray(data.astronaut()))[None]
+    lite_features, lite_imagenet = photo_gate.single_pass()(picture)
+    features, imagenet = (np.asarray(part) for part in photo_gate.backbone_pass()(picture))
+    np.testing.assert_allclose(lite_features, features, atol=1e-4)
+    np.testing.assert_allclose(lite_imagenet, imagenet, atol=1e-5)
+
+
+def test_a_damaged_cached_tflite_gate_is_converted_again(tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    from core import config
+
+    monkeypatch.setattr(config, "backbone_cache_dir", lambda: tmp_path)
+    cached = tmp_path / f"photo-gate-{photo_gate.lite0.weights_key()}-tf{tf.__version__}.tflite"
+    cached.write_bytes(b"half a file")
+    runner = photo_gate._lite_runner()
+    outputs = runner.every_output(np.zeros((1, *photo_gate.lite0.IMAGE_SIZE, 3), np.float32))
+    assert sorted(o.shape[-1] for o in outputs) == [1000, 1280]
+    assert cached.stat().st_size > 1_000_000  # the converted model replaced the damaged one
