@@ -21,6 +21,7 @@ MIN_CONTRAST = 48  # weaker than this (0..255) is paper texture, shadow or noise
 MNIST_BOX = 20
 MNIST_SIDE = 28
 MNIST_STROKE = 2.4  # typical stroke width of an MNIST digit fitted into 20x20, in pixels
+SHORT_PIECE = 0.35  # of the line's height: shorter than this, a piece of ink is part of a digit beside it
 NO_DIGIT = "No digit found: the picture looks empty. Draw or photograph a digit, dark on light or light on dark."
 
 
@@ -262,6 +263,30 @@ def _column_groups(labels: np.ndarray, stats: np.ndarray) -> list[list[int]]:
     return groups
 
 
+def _attach_short_pieces(groups: list[list[int]], stats: np.ndarray) -> list[list[int]]:
+    """A group far shorter than the line is no digit of its own: the bar of a 5 or a 7 written apart from its
+    body, beside it rather than above it, joins the group nearest to it, left or right."""
+    def span(group, start, size):
+        return stats[group, start].min(), (stats[group, start] + stats[group, size]).max()
+
+    def height(group):
+        top, bottom = span(group, cv2.CC_STAT_TOP, cv2.CC_STAT_HEIGHT)
+        return bottom - top
+
+    def gap(group, other):
+        (left, right), (other_left, other_right) = (span(g, cv2.CC_STAT_LEFT, cv2.CC_STAT_WIDTH) for g in (group,
+                                                                                                          other))
+        return max(other_left - right, left - other_right)
+
+    line_height = max(height(g) for g in groups)
+    tall = [list(g) for g in groups if height(g) >= SHORT_PIECE * line_height]
+    if not tall:
+        return groups
+    for short in (g for g in groups if height(g) < SHORT_PIECE * line_height):
+        min(tall, key=lambda other: gap(short, other)).extend(short)
+    return sorted(tall, key=lambda g: stats[g, cv2.CC_STAT_LEFT].min())
+
+
 def _split_touching(mask: np.ndarray, height: int) -> list[np.ndarray]:
     """Split a blob much wider than a digit at its thinnest columns, left to right.
 
@@ -295,11 +320,10 @@ def split_digits(picture) -> list[DigitCrop]:
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count <= 1:
         raise NoDigitError(NO_DIGIT)
-    groups = _column_groups(labels, stats)
+    groups = _attach_short_pieces(_column_groups(labels, stats), stats)
     tops = stats[:, cv2.CC_STAT_TOP]
     bottoms = tops + stats[:, cv2.CC_STAT_HEIGHT]
-    heights = [int(bottoms[g].max() - tops[g].min()) for g in groups]
-    line_height = max(heights)
+    line_height = max(int(bottoms[g].max() - tops[g].min()) for g in groups)
     crops = []
     for group in groups:
         group_mask = label_mask(labels, count, group)

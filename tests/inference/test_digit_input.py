@@ -120,6 +120,18 @@ def test_touching_digits_are_split():
     assert len(crops) == 2
 
 
+def test_the_bar_of_a_five_written_beside_it_is_part_of_it_not_a_digit():
+    """"158" in a stranger's hand: the 5's top bar, written apart and to the right of its body, was read as a
+    fourth "digit" (a dash, which the gate refuses)."""
+    one = [(40, 40), (30, 200)]
+    body = [(100, 60), (95, 120), (140, 115), (150, 160), (130, 200), (90, 195)]
+    bar = [(158, 55), (215, 50)]  # beside the body, not above it
+    loops = [[(300 + r * np.cos(t), y + r * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 40)]
+             for y, r in ((82, 32), (160, 42))]  # an 8
+    crops = digits.split_digits(canvas_rgba([one, body, bar, *loops], size=(400, 240), width=10))
+    assert len(crops) == 3
+
+
 def test_empty_number_is_no_digit():
     with pytest.raises(NoDigitError):
         digits.split_digits(np.zeros((100, 300, 4), np.uint8))
