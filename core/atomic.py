@@ -34,5 +34,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
+def write_cache_bytes(path: Path, data: bytes) -> None:
+    """A cache file, written as `atomic_write_bytes` does when it can be: a read-only folder only costs making
+    the cached thing again next time."""
+    try:
+        atomic_write_bytes(path, data)
+    except OSError:
+        pass
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode())

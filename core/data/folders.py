@@ -16,7 +16,7 @@ from pathlib import Path
 from PIL import Image
 
 from core import config
-from core.atomic import atomic_write_text
+from core.atomic import write_cache_bytes
 from core.data.splits import check_class_sizes, stratified_split
 from core.errors import DataError, ImageError
 from core.images import read_image_file
@@ -166,10 +166,7 @@ def _read_index(path: Path, signature: str) -> FolderIndex | None:
 
 def _write_index(path: Path, index: FolderIndex) -> None:
     payload = {"version": INDEX_VERSION, **asdict(index)}
-    try:
-        atomic_write_text(path, json.dumps(payload))
-    except OSError:
-        pass  # a read-only data folder only costs a rescan next time
+    write_cache_bytes(path, json.dumps(payload).encode())  # a read-only data folder only costs a rescan
 
 
 def split_index(index: FolderIndex, val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = config.SEED):

@@ -279,9 +279,7 @@ def _attach_short_pieces(groups: list[list[int]], stats: np.ndarray) -> list[lis
         return max(other_left - right, left - other_right)
 
     line_height = max(height(g) for g in groups)
-    tall = [list(g) for g in groups if height(g) >= SHORT_PIECE * line_height]
-    if not tall:
-        return groups
+    tall = [list(g) for g in groups if height(g) >= SHORT_PIECE * line_height]  # the tallest always is
     for short in (g for g in groups if height(g) < SHORT_PIECE * line_height):
         min(tall, key=lambda other: gap(short, other)).extend(short)
     return sorted(tall, key=lambda g: stats[g, cv2.CC_STAT_LEFT].min())

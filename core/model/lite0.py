@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from core import config
-from core.atomic import atomic_write_bytes
+from core.atomic import write_cache_bytes
 from core.errors import ModelError
 from core.model.checkpoint import read_checkpoint_file
 
@@ -154,10 +154,7 @@ def converted_weights(path: Path | None = None) -> dict[str, list[np.ndarray]]:
 
     buffer = io.BytesIO()
     np.savez(buffer, **{f"{layer}/{i}": array for layer, arrays in weights.items() for i, array in enumerate(arrays)})
-    try:
-        atomic_write_bytes(cache, buffer.getvalue())
-    except OSError:
-        pass  # a read-only models folder only costs converting again next time
+    write_cache_bytes(cache, buffer.getvalue())
     return weights
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from core import config, runtime
-from core.atomic import atomic_write_bytes
+from core.atomic import write_cache_bytes
 from core.images import photo_array
 from core.model import familiar, lite0
 
@@ -95,10 +95,7 @@ def _lite_runner():
         except (ValueError, RuntimeError):
             pass
     data = tflite_bytes(_two_outputs())
-    try:
-        atomic_write_bytes(cache, data)
-    except OSError:
-        pass  # a read-only models folder only costs converting again next time
+    write_cache_bytes(cache, data)
     return LiteRunner(data)
 
 

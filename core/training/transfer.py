@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from core import config
-from core.atomic import atomic_write_bytes
+from core.atomic import write_cache_bytes
 from core.data import pipeline, specs
 from core.evaluation import predict_probabilities
 from core.images import DECODER
@@ -70,10 +70,7 @@ def cached_features(extractor, identity: str, fingerprint: str, paths: list[str]
     features = extract(extractor, paths, image_size, crop, view, progress)
     buffer = io.BytesIO()
     np.save(buffer, features.astype(np.float32))
-    try:
-        atomic_write_bytes(path, buffer.getvalue())
-    except OSError:
-        pass  # a read-only data folder only costs computing again
+    write_cache_bytes(path, buffer.getvalue())
     return features, False
 
 
