@@ -4,8 +4,8 @@ Inputs as people send them: canvas drawings (280×280 RGBA, varied strokes, `cor
 for the digit and garment models, real photos for the photo model (FLOWERS_DIR or OTHERS_DIR when set,
 else generated ones), each prepared by the model's own input path first.
 - model call: `Inside.look` (one multi-output call returning every stage) plus the answer line;
-- drawing: every stage's view as the page builds it (`ui.charts.stage_views`), serialised as Streamlit sends
-  it (a figure's JSON; a picture is already a PNG data URI);
+- drawing: every stage's view and the strip's one HTML block, as the page builds them (`ui.charts.stage_views`,
+  `ui.stage_strip.strip_html`; its pictures are PNG data URIs in it);
 - in Chromium: from a new test image number typed on the page to the last stage painted (no element of
   the page left stale), on a real server with the shipped models.
 Usage: python -m bench.inside [CALLS]   (default 60; the browser part 15 changes per model)
@@ -64,21 +64,11 @@ def mnist_seed_model(models: Path) -> Path:
     return models
 
 
-def serialised(view) -> int:
-    """Bytes sent for one stage's view, made as `st.image` and `st.plotly_chart` make them."""
-    if view.chart is None:  # a picture's data URI, sent as it is
-        return len(view.picture)
-    import plotly.io
-    import plotly.tools
-
-    return len(plotly.io.to_json(plotly.tools.return_figure_from_figure_or_data(view.chart, True), validate=False))
-
-
 def server_side(name: str, root: Path | None, calls: int) -> dict:
     from core.images import read_image_file
     from core.inference.inside import Inside
     from core.inference.predictor import Predictor
-    from ui import charts
+    from ui import charts, stage_strip
 
     predictor = Predictor.from_registry(name, fast_single=True, root=root)
     inside = Inside(predictor.model)
@@ -97,8 +87,8 @@ def server_side(name: str, root: Path | None, calls: int) -> dict:
         look = inside.look(model_input)
         predictor.predict_inputs(model_input[None])
         middle = time.perf_counter()
-        sizes.append(sum(serialised(view) for view in charts.stage_views(inside.stages, look.outputs,
-                                                                                  predictor.class_names)))
+        views = charts.stage_views(inside.stages, look.outputs, predictor.class_names)
+        sizes.append(len(stage_strip.strip_html(inside.stages, views)))
         finished = time.perf_counter()
         model_times.append(middle - started)
         drawing_times.append(finished - middle)

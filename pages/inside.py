@@ -11,9 +11,9 @@ from core.evaluation import test_input
 from core.feature_maps import Scale, filter_pictures, outline, window_on
 from core.images import decode_image
 from core.model import registry
-from ui import INSIDE_INPUT, charts, resources, selected_model, use_shell, workspace
+from ui import INSIDE_INPUT, charts, resources, selected_model, stage_strip, use_shell, workspace
 from ui.tables import number_grid
-from ui.widgets import answer_line, crisp_pictures, drawing_canvas, enlarge
+from ui.widgets import answer_line, drawing_canvas, enlarge
 
 NO_TOOLBAR = {"displayModeBar": False}
 
@@ -78,44 +78,36 @@ def chosen_input():
         return None
 
 
-def shape_text(stage) -> str:
-    if stage.maps:
-        height, width, count = stage.shape
-        return f"{count} map{'s' if count > 1 else ''} of {height}×{width}"
-    return f"{stage.shape[0]:,} values"
-
-
 def strip(look) -> None:
-    """Every stage in order, each with its output, its shape, its parameters and one sentence. A clicked map
-    is shown enlarged below its stage, with its values on hover, and follows the input as it changes."""
-    crisp_pictures()
+    """A stage's maps made clickable on request, then every stage in order, each with its output, its shape,
+    its parameters and one sentence, drawn as one block so that a stroke repaints it at once."""
     views = charts.stage_views(inside.stages, look.outputs, predictor.class_names)
-    for number, (stage, output, view) in enumerate(zip(inside.stages, look.outputs, views)):
-        with st.container(border=True, key=f"stage_{number}"):
-            st.markdown(f"**{number}. {stage.title}** · {shape_text(stage)} · {stage.params:,} parameters")
-            st.caption(stage.sentence)
-            if view.chart is not None:
-                st.plotly_chart(view.chart, key=f"scores_{number}", config=NO_TOOLBAR)
-            elif view.mosaic is None:
-                st.image(view.picture, width=view.width, caption=view.caption)
-            else:
-                maps(number, stage, output, view)
+    enlarged(look, views)
+    st.html(stage_strip.strip_html(inside.stages, views))
 
 
-def maps(number: int, stage, output, view) -> None:
-    """A stage's maps as one picture; "Enlarge a map" makes the same mosaic clickable (a Plotly chart per
-    stage would make every stroke repaint for seconds), and the clicked map is shown large with its values."""
-    if not st.toggle("Enlarge a map", key=f"pick_{number}", help="Then click one of the maps."):
-        st.image(view.picture, width=view.width)
+def enlarged(look, views) -> None:
+    """The chosen stage's maps as a clickable mosaic (one Plotly chart, not one a stage: a stroke would repaint
+    every chart for seconds), and the clicked map shown large with its values, following the input until
+    another map is clicked."""
+    with_maps = [i for i, stage in enumerate(inside.stages) if stage.maps]
+    number = st.selectbox("Enlarge a map of", [None, *with_maps], key=f"inside_enlarge_{name}",
+                          format_func=lambda i: "no stage" if i is None else f"{i}. {inside.stages[i].title}",
+                          help="Pick a stage, then click one of its maps.")
+    if number is None:
         return
-    mosaic = view.mosaic
-    event = st.plotly_chart(charts.feature_maps(mosaic), key=f"maps_{number}", on_select="rerun",
+    mosaic, stage = views[number].mosaic, inside.stages[number]
+    event = st.plotly_chart(charts.feature_maps(mosaic), key=f"maps_{name}_{number}", on_select="rerun",
                             selection_mode="points", config=NO_TOOLBAR, width="content")
     points = event.selection.points if event else []
+    clicked = f"inside_map_{name}_{number}"  # kept here: a new input redraws the chart and clears its selection
     if points and int(points[0]["customdata"]) < stage.maps:
-        channel = int(points[0]["customdata"])
-        st.plotly_chart(charts.one_map(output[..., channel], mosaic.scale, f"map {channel}, enlarged"),
-                        key=f"map_{number}", config=NO_TOOLBAR)
+        st.session_state[clicked] = int(points[0]["customdata"])
+    channel = st.session_state.get(clicked)
+    if channel is not None:
+        st.plotly_chart(charts.one_map(look.outputs[number][..., channel], mosaic.scale,
+                                       f"map {channel} of stage {number}, enlarged"),
+                        key=f"map_{name}_{number}", config=NO_TOOLBAR)
     else:
         st.caption("Click a map to enlarge it.")
 

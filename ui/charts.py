@@ -233,23 +233,36 @@ def scores(class_names: list[str], values, number_format: str, title: str, highl
 
 
 @dataclass(frozen=True)
+class Bars:
+    """Logits or probabilities as a row of bars with their numbers: one per class, the top class marked."""
+
+    labels: list[str]
+    values: list[float]
+    number_format: str
+    top: int
+
+
+@dataclass(frozen=True)
 class StageView:
     """What Look inside draws for one stage: a picture (a PNG data URI, `width` pixels wide on the page, each
-    of its pixels a crisp square) with its mosaic or caption, or a chart (logits and probabilities)."""
+    of its pixels a crisp square) with its mosaic or caption, or bars (logits and probabilities)."""
 
     picture: str | None = None
     width: int = 0
     mosaic: object = None
     caption: str | None = None
-    chart: object = None
+    bars: Bars | None = None
+
+
+_DRAWERS = ThreadPoolExecutor(2, thread_name_prefix="stage-views")  # kept: starting threads on every stroke costs
 
 
 def stage_views(stages, outputs, class_names: list[str]) -> list[StageView]:
     """`stage_view` of every stage; a dropout stage reuses the view of the stage before it, whose output it
     passes on unchanged when the model answers."""
     drawn = [i for i, stage in enumerate(stages) if stage.kind != "dropout" or i == 0]
-    with ThreadPoolExecutor(2) as pool:  # PNG encoding lets go of the GIL: both cores draw
-        made = dict(zip(drawn, pool.map(lambda i: stage_view(stages[i], outputs[i], class_names), drawn)))
+    # PNG encoding lets go of the GIL: both cores draw
+    made = dict(zip(drawn, _DRAWERS.map(lambda i: stage_view(stages[i], outputs[i], class_names), drawn)))
     views = []
     for i in range(len(stages)):
         views.append(made[i] if i in made else views[-1])
@@ -260,8 +273,8 @@ def stage_view(stage, output: np.ndarray, class_names: list[str]) -> StageView:
     """Maps are a mosaic (a picture; `feature_maps(mosaic)` makes it clickable), a vector is rows of cells,
     logits and probabilities are bars."""
     if stage.kind in ("logits", "softmax"):
-        logits = stage.kind == "logits"
-        return StageView(chart=scores(class_names, output, ".2f" if logits else ".1%", "", int(np.argmax(output))))
+        return StageView(bars=Bars(list(class_names), [float(v) for v in output],
+                                   ".2f" if stage.kind == "logits" else ".1%", int(np.argmax(output))))
     if stage.maps:
         mosaic = maps_mosaic(output)
         return StageView(png_source(mosaic.sent()), int(mosaic.shown_size[0]), mosaic=mosaic)

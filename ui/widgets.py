@@ -30,12 +30,6 @@ def enlarge(image: np.ndarray, side: int = 140) -> np.ndarray:
     return np.kron(image, np.ones((factor, factor) + ((1,) if image.ndim == 3 else ()))).astype(np.uint8)
 
 
-def crisp_pictures() -> None:
-    """Pictures in Look inside's stages are sent at their own resolution and enlarged by the browser: every
-    value stays a sharp square instead of a blur."""
-    st.html("<style>[class*='st-key-stage_'] img { image-rendering: pixelated; }</style>")
-
-
 def answer_line(outcome) -> str:
     """A model's answer to one picture in a gallery: the label and its confidence, the top guesses when it is not
     sure, or the sentence of a picture it refused."""

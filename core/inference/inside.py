@@ -236,7 +236,7 @@ class Inside:
 
     def look(self, model_input: np.ndarray) -> Look:
         """Every stage's output for one model input (H, W, C in 0..255, as `Predictor.model_input` gives)."""
-        outputs = [np.asarray(o[0], np.float32) for o in self._forward(np.asarray(model_input, np.float32)[None])]
+        outputs = [np.asarray(o, np.float32)[0] for o in self._forward(np.asarray(model_input, np.float32)[None])]
         *stage_outputs, conv_input = outputs
         logits_at = len(self.stages) - 2
         stage_outputs[logits_at] = stage_outputs[logits_at] @ self._kernel + self._bias

@@ -95,15 +95,17 @@ def test_look_inside_a_drawn_digit_shows_every_stage_and_a_filter_whose_sum_is_t
     expect(page.get_by_text("What the model sees: your drawing on Predict")).to_be_visible(timeout=60000)
     # mnist-seed: the input, conv 32, pool, dropout, conv 64, pool, dropout, then flatten, dense, dropout,
     # the logits and the softmax
-    expect(page.locator('[class*="st-key-stage_"]')).to_have_count(12, timeout=60000)
+    stages = page.locator(".inside-stage")
+    expect(stages).to_have_count(12, timeout=60000)
     for number, maps in enumerate(["1 map of 28×28", "32 maps of 26×26", "32 maps of 13×13", "32 maps of 13×13",
                                    "64 maps of 11×11", "64 maps of 5×5", "64 maps of 5×5"]):
-        assert maps in page.locator(f".st-key-stage_{number}").inner_text(), number
-    stage = page.locator(".st-key-stage_1")
-    stage.get_by_text("Enlarge a map").click()
-    expect(stage.locator("path.point")).to_have_count(32, timeout=60000)  # one clickable tile per map
-    stage.locator("path.point").nth(5).click(force=True)
-    expect(page.get_by_text("map 5, enlarged")).to_be_visible(timeout=60000)
+        assert f"{number}. " in stages.nth(number).inner_text() and maps in stages.nth(number).inner_text(), number
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Enlarge a map of").click()
+    page.get_by_role("option", name="1. convolution").first.click()
+    chart = page.locator('[class*="st-key-maps_"]')
+    expect(chart.locator("path.point")).to_have_count(32, timeout=60000)  # one clickable tile per map
+    chart.locator("path.point").nth(5).click(force=True)
+    expect(page.get_by_text("map 5 of stage 1, enlarged")).to_be_visible(timeout=60000)
 
     page.get_by_role("tab", name="A filter at work").click()
     for label, value in (("Filter", "3"), ("Row of the output", "9"), ("Column of the output", "12")):

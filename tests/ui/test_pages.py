@@ -1,6 +1,7 @@
 """Every page under Streamlit's AppTest, on tiny data and a tiny model."""
 import base64
 import io
+import re
 import time
 import zipfile
 
@@ -475,8 +476,11 @@ def blank_png() -> bytes:
 def test_look_inside_starts_from_a_test_image_and_shows_every_stage_and_a_filter_at_work(studio_with_model):
     app = open_page("pages/inside.py")
     no_problems(app)
-    headers = [m.value for m in app.markdown if m.value.startswith("**") and "parameters" in m.value]
-    assert len(headers) == 12 and "32 maps of 26×26" in headers[1], headers  # mnist-seed, stage by stage
+    strip = next(h.proto.body for h in app.get("html") if "inside-stage" in h.proto.body)
+    headers = re.findall(r"<strong>(\d+)\. [^<]*</strong> · ([^·]*) ·", strip)
+    assert [int(n) for n, _ in headers] == list(range(12)), headers  # mnist-seed, stage by stage, in order
+    assert headers[1][1].strip() == "32 maps of 26×26", headers
+    assert strip.count("<img ") == 10 and strip.count("class='bars'") == 2  # maps and vectors; logits, softmax
     assert not [m for m in app.markdown if m.value.startswith("Sum of the 9 products")]  # only the open tab is drawn
     app.session_state["inside_tab"] = "A filter at work"
     app.run()
