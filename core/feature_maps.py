@@ -18,10 +18,17 @@ GAP = 1  # pixels between two maps, before zoom
 MOSAIC_WIDTH = 960  # pixels: a stage's tiles wrap to this width
 
 
+LEVELS = 255  # colour levels of a scale; a table's last entry, 255, is white: gaps and blank cells
+WHITE = LEVELS
+
+
 def _table(anchors) -> np.ndarray:
-    positions = np.linspace(0, 255, len(anchors))
-    steps = np.arange(256)
-    return np.stack([np.interp(steps, positions, [a[c] for a in anchors]) for c in range(3)], axis=1).astype(np.uint8)
+    """256 RGB entries: the scale's `LEVELS` colours, then white. One byte a pixel then says its colour, so a
+    mosaic goes to the browser as a palette PNG, a third of the bytes of RGB."""
+    positions = np.linspace(0, LEVELS - 1, len(anchors))
+    steps = np.arange(LEVELS)
+    colours = np.stack([np.interp(steps, positions, [a[c] for a in anchors]) for c in range(3)], axis=1)
+    return np.vstack([colours, [255, 255, 255]]).astype(np.uint8)
 
 
 _TABLES = {False: _table(SEQUENTIAL), True: _table(DIVERGING)}
@@ -44,19 +51,28 @@ class Scale:
             return cls(-edge, edge, True)
         return cls(0.0, max(high, 1e-6), False)
 
+    @property
+    def table(self) -> np.ndarray:
+        """(256, 3) uint8: the colour of each level, white last."""
+        return _TABLES[self.signed]
+
+    def levels(self, values: np.ndarray) -> np.ndarray:
+        """values → uint8 levels 0..LEVELS-1, indices into `table`."""
+        scaled = (np.asarray(values, np.float32) - self.low) / (self.high - self.low)
+        return np.clip(np.rint(scaled * (LEVELS - 1)), 0, LEVELS - 1).astype(np.uint8)
+
     def colour(self, values: np.ndarray) -> np.ndarray:
         """values → uint8 RGB, shape + (3,)."""
-        scaled = (np.asarray(values, np.float32) - self.low) / (self.high - self.low)
-        return _TABLES[self.signed][np.clip(np.rint(scaled * 255), 0, 255).astype(np.uint8)]
+        return self.table[self.levels(values)]
 
 
 @dataclass(frozen=True)
 class Mosaic:
-    """A stage's maps side by side in one RGB picture at their own resolution, one pixel apart: tile `i` sits at
-    row i // columns, column i % columns. `zoom` is how much larger it is shown (the browser scales it, so a
-    live page sends few bytes)."""
+    """A stage's maps side by side in one picture at their own resolution, one pixel apart: tile `i` sits at
+    row i // columns, column i % columns. `levels` index `scale.table` (white in the gaps). `zoom` is how much
+    larger it is shown (the browser scales it, so a live page sends few bytes)."""
 
-    picture: np.ndarray
+    levels: np.ndarray
     count: int
     columns: int
     side: int  # a map's side in the picture's pixels
@@ -64,17 +80,22 @@ class Mosaic:
     scale: Scale
 
     @property
+    def picture(self) -> np.ndarray:
+        """The mosaic in RGB."""
+        return self.scale.table[self.levels]
+
+    @property
     def shown_size(self) -> tuple[float, float]:
         """(width, height) as shown, in screen pixels."""
-        return self.picture.shape[1] * self.zoom, self.picture.shape[0] * self.zoom
+        return self.levels.shape[1] * self.zoom, self.levels.shape[0] * self.zoom
 
     def sent(self) -> np.ndarray:
-        """The picture as the page sends it: at its own resolution when the browser enlarges it (crisply, and a
-        live page then sends few bytes), made smaller here when it is shown smaller than it is."""
+        """The levels as the page sends them: at their own resolution when the browser enlarges them (crisply,
+        and a live page then sends few bytes), made smaller here when they are shown smaller than they are."""
         if self.zoom >= 1:
-            return self.picture
+            return self.levels
         width, height = self.shown_size
-        return resize_nearest(self.picture, int(height), int(width))
+        return resize_nearest(self.levels, int(height), int(width))
 
     def centre(self, index: int) -> tuple[float, float]:
         """(x, y) of tile `index`'s centre as shown."""
@@ -98,9 +119,9 @@ def maps_mosaic(output: np.ndarray, scale: Scale | None = None) -> Mosaic:
     zoom = _zoom(side, count)
     columns = max(1, min(count, int((MOSAIC_WIDTH / zoom + GAP) // (side + GAP))))
     tiled = tile(np.moveaxis(output, -1, 0), columns, GAP)
-    picture = scale.colour(np.nan_to_num(tiled, nan=scale.low))
-    picture[np.isnan(tiled)] = 255  # the gaps stay white
-    return Mosaic(picture, count, columns, side, zoom, scale)
+    levels = scale.levels(np.nan_to_num(tiled, nan=scale.low))
+    levels[np.isnan(tiled)] = WHITE  # the gaps
+    return Mosaic(levels, count, columns, side, zoom, scale)
 
 
 def tile(images: np.ndarray, columns: int, gap: int = 2) -> np.ndarray:

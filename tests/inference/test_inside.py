@@ -1,11 +1,16 @@
 """Look inside: the stages a model is shown as, the numbers each shows, and one convolution pixel by hand."""
+import base64
+import io
+
 import keras
 import numpy as np
 import pytest
+from PIL import Image
 
 from core.feature_maps import Scale, filter_pictures, maps_mosaic, vector_cells
 from core.inference.inside import Inside
 from core.model import builders, presets
+from ui.charts import png_source
 
 RNG = np.random.default_rng(7)
 
@@ -105,3 +110,11 @@ def test_a_mosaic_has_one_tile_per_map_on_one_scale():
     cells, scale = vector_cells(np.arange(100, dtype=np.float32))
     assert cells.shape == (2, 64, 3) and scale.high == 99 and (cells[1, 36:] == 255).all()  # blank end
     assert len(filter_pictures(RNG.normal(size=(8, 3, 3, 3)))) == 8
+
+
+def test_a_mosaic_sent_as_a_palette_png_shows_exactly_its_colours():
+    mosaic = maps_mosaic(RNG.normal(size=(9, 9, 12)).astype(np.float32))
+    sent = png_source(mosaic.sent(), mosaic.scale.table)
+    shown = np.array(Image.open(io.BytesIO(base64.b64decode(sent.split(",", 1)[1]))).convert("RGB"))
+    assert np.array_equal(shown, mosaic.picture)
+    assert (shown[:, 9] == 255).all()  # the gap between the first two tiles stays white
