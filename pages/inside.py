@@ -185,7 +185,8 @@ def look_inside() -> None:
     model_input, what, drawn = found
     look = inside.look(model_input)
     with top[1]:
-        st.image(enlarge(model_input) if grey else model_input.astype(np.uint8), width=200,
+        # In the page itself, as the strip's pictures are: no file for the browser to fetch on every stroke.
+        st.image(charts.png_source(enlarge(model_input) if grey else model_input.astype(np.uint8)), width=200,
                  caption=f"What the model sees: {what}")
         st.markdown(answer_line(predictor.predict_inputs(model_input[None], drawn=drawn)[0]))
     # Only the open tab is drawn: a stroke then repaints one view, not four.
