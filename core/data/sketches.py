@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 from numpy.lib import format as npformat
 
+from core.errors import DataError
+
 SETS = {"omniglot": "omniglot.npz", "kanji": "kanji.rdp100.npz", "sheep": "aaron_sheep.npz"}
 _NUMPY_PARTS = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
                 ("numpy", "ndarray"), ("numpy", "dtype"),
@@ -31,13 +33,18 @@ class _NumpyOnly(pickle.Unpickler):
 
 
 def read_strokes(path: Path, split: str = "train") -> list[np.ndarray]:
-    """The stroke-3 drawings of one split ("train", "valid", "test") of a sketch-rnn `.npz` file."""
-    with zipfile.ZipFile(path) as archive, archive.open(f"{split}.npy") as stream:
-        version = npformat.read_magic(stream)
-        read_header = npformat.read_array_header_1_0 if version == (1, 0) else npformat.read_array_header_2_0
-        read_header(stream)
-        drawings = _NumpyOnly(stream, encoding="latin1").load()
-    return [np.asarray(drawing, np.float32) for drawing in drawings]
+    """The stroke-3 drawings of one split ("train", "valid", "test") of a sketch-rnn `.npz` file; a file that is
+    damaged, or holds anything but numpy arrays, is a DataError."""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(f"{split}.npy") as stream:
+            version = npformat.read_magic(stream)
+            read_header = npformat.read_array_header_1_0 if version == (1, 0) else npformat.read_array_header_2_0
+            read_header(stream)
+            drawings = _NumpyOnly(stream, encoding="latin1").load()
+        return [np.asarray(drawing, np.float32) for drawing in drawings]
+    except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError) as exc:
+        raise DataError(f"{Path(path).name} is not a sketch-rnn stroke file that can be read ({exc}); put a fresh "
+                        "copy from github.com/hardmaru/sketch-rnn-datasets there, or remove it.") from None
 
 
 def available(root: str | Path | None) -> dict[str, Path]:

@@ -29,6 +29,7 @@ from core.data import mnist as mnist_format
 from core.data.drawn_digits import draw_digit_mask, low_resolution_scan
 from core.data.not_digits import family_of, glyph, machine_fonts, not_a_digit
 from core.data.splits import stratified_split
+from core.errors import StudioError
 from core.model import gate
 from core.model.registry import without_optimizer
 from core.training.pictures import found, prepared
@@ -192,7 +193,11 @@ def calibrate(model, x_val, y_val, drawn_val, calibration) -> dict:
 
 
 if __name__ == "__main__":
-    trained, described = train_gate()
+    try:
+        trained, described = train_gate()
+    except StudioError as exc:  # one line a script can read, never a traceback
+        print(json.dumps({"error": str(exc)}))
+        sys.exit(1)
     without_optimizer(trained).save(gate.GATE_FILE)
     gate.GATE_META.write_text(json.dumps(described, indent=2) + "\n")
     print(json.dumps(described))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from core.data import sketches
+from core.errors import DataError
 
 
 def sketch_file(path, drawings) -> None:
@@ -42,8 +43,15 @@ def test_a_file_that_would_run_code_is_refused(tmp_path):
     payload.write(pickle.dumps([RunsACommand()]))
     with zipfile.ZipFile(tmp_path / "kanji.rdp100.npz", "w") as archive:
         archive.writestr("train.npy", payload.getvalue())
-    with pytest.raises(pickle.UnpicklingError, match="not part of a numpy array"):
+    with pytest.raises(DataError, match="not part of a numpy array"):
         sketches.read_strokes(tmp_path / "kanji.rdp100.npz")
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 cut short", b"not a zip at all"])
+def test_a_damaged_file_is_refused_with_a_sentence(tmp_path, content):
+    (tmp_path / "omniglot.npz").write_bytes(content)
+    with pytest.raises(DataError, match="omniglot.npz is not a sketch-rnn stroke file"):
+        sketches.read_strokes(tmp_path / "omniglot.npz")
 
 
 def test_the_pen_lifts_between_strokes():
