@@ -80,11 +80,6 @@ class Mosaic:
     scale: Scale
 
     @property
-    def picture(self) -> np.ndarray:
-        """The mosaic in RGB."""
-        return self.scale.table[self.levels]
-
-    @property
     def shown_size(self) -> tuple[float, float]:
         """(width, height) as shown, in screen pixels."""
         return self.levels.shape[1] * self.zoom, self.levels.shape[0] * self.zoom

@@ -105,7 +105,7 @@ def test_a_mosaic_has_one_tile_per_map_on_one_scale():
     assert mosaic.count == 40 and mosaic.scale.signed and mosaic.scale.low == -mosaic.scale.high
     width, height = mosaic.shown_size
     x, y = mosaic.centre(39)
-    assert 0 < x < width and 0 < y < height and mosaic.picture.shape[0] % (14 + 1) == 14
+    assert 0 < x < width and 0 < y < height and mosaic.levels.shape[0] % (14 + 1) == 14
     assert Scale.of(np.abs(maps)).signed is False
     cells, scale = vector_cells(np.arange(100, dtype=np.float32))
     assert cells.shape == (2, 64, 3) and scale.high == 99 and (cells[1, 36:] == 255).all()  # blank end
@@ -116,5 +116,5 @@ def test_a_mosaic_sent_as_a_palette_png_shows_exactly_its_colours():
     mosaic = maps_mosaic(RNG.normal(size=(9, 9, 12)).astype(np.float32))
     sent = png_source(mosaic.sent(), mosaic.scale.table)
     shown = np.array(Image.open(io.BytesIO(base64.b64decode(sent.split(",", 1)[1]))).convert("RGB"))
-    assert np.array_equal(shown, mosaic.picture)
+    assert np.array_equal(shown, mosaic.scale.table[mosaic.levels])
     assert (shown[:, 9] == 255).all()  # the gap between the first two tiles stays white
