@@ -70,7 +70,8 @@ class Dispatcher:
                 self.step()
             except Exception:  # noqa: BLE001 - a bad step must not end the dispatching for everyone
                 time.sleep(1.0)
-            self._stop.wait(0.25)
+            queue.arrived.wait(0.25)  # the next look: at once for a run submitted here, else soon
+            queue.arrived.clear()
 
     def _connect(self) -> None:
         workers.connect()
@@ -78,9 +79,12 @@ class Dispatcher:
             self.slots.append(self._new_slot())
         self.connected = True
 
-    def _new_slot(self) -> Slot:
+    def _new_slot(self, warm: bool = True) -> Slot:
+        """A new worker; warmed ahead of its first run (not awaited) unless a run is about to take it, which
+        then loads only what it needs."""
         worker = workers.Worker.remote()
-        worker.warm.remote(config.locations())  # not awaited: it fills the caches a first run would fill itself
+        if warm:
+            worker.warm.remote(config.locations())
         return Slot(worker)
 
     def step(self) -> None:
@@ -110,7 +114,7 @@ class Dispatcher:
             if slot.future is None:
                 return slot
         if len(self.slots) < self.size:
-            self.slots.append(self._new_slot())
+            self.slots.append(self._new_slot(warm=False))
             return self.slots[-1]
         return None
 

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import math
 import statistics
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from core.workspace import Workspace
 
 DURATIONS = "durations.jsonl"  # how long recent runs trained: the start estimates
 TYPICAL_SECONDS = 60.0  # the estimate before any run has finished
+arrived = threading.Event()  # set by a submit in this process: its dispatcher need not wait for its next look
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ def submit(cfg: TrainConfig, where: Workspace) -> runs.Run:
         ticket = Ticket(where.name, run_dir.name, time.time())
         (run_dir / runs.WAITING).write_text(json.dumps(dataclasses.asdict(ticket)))
         ticket.path.write_text(json.dumps(dataclasses.asdict(ticket)))
+    arrived.set()
     return runs.load_run(run_dir)
 
 

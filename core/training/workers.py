@@ -8,9 +8,11 @@ given the submitter's locations (`config.locations()`) with each run.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import resource
+import threading
 import traceback
 from pathlib import Path
 
@@ -19,10 +21,12 @@ import ray
 from core import config, runtime
 from core.data import specs
 from core.errors import StudioError
+from core.model.presets import get_preset, presets_for
 from core.training import events, runs
 from core.training.config import TrainConfig
 
 NICENESS = 10
+REHEARSAL_SAMPLES = 512
 
 
 @functools.lru_cache(maxsize=2)
@@ -33,6 +37,20 @@ def _built_in_digits(val_fraction: float):
 def load_warm(spec: str, val_fraction: float = 0.1):
     """`specs.load`, with MNIST kept in memory from one run to the next (it does not change on disk)."""
     return _built_in_digits(val_fraction) if spec == "mnist" else specs.load(spec, val_fraction=val_fraction)
+
+
+def rehearse() -> None:
+    """One small fit of the first digit preset, its model then dropped. A process's first fit pays for setting up
+    TensorFlow's kernels and Keras' first trace of a training step (about a second here); a warm worker pays it
+    before its first run, not the first person whose run it takes."""
+    from core.training import recipe, scratch  # loads TensorFlow
+
+    data = load_warm("mnist")
+    small = dataclasses.replace(data, test=specs.subset(data.test, REHEARSAL_SAMPLES))
+    cfg = TrainConfig(dataset="mnist", preset=presets_for(data.kind)[0], epochs=1, limit=REHEARSAL_SAMPLES).ready()
+    scratch.fit(cfg, get_preset(cfg.preset), small, specs.subset(data.train, REHEARSAL_SAMPLES),
+                specs.subset(data.val, REHEARSAL_SAMPLES), lambda event: None, lambda: False,
+                recipe.make_strategy(cfg.strategy))
 
 
 def memory_mb() -> float:
@@ -50,25 +68,31 @@ class Worker:
         os.nice(NICENESS)
         runtime.import_tensorflow_quietly()
         self.node = f"{os.uname().nodename}/{ray.get_runtime_context().get_node_id()[:8]}"
+        # Warming and training take turns: both set Keras' global seed and dtype policy, and a run that comes
+        # while the worker still warms waits the few seconds that takes.
+        self._turn = threading.Lock()
 
     def warm(self, locations: dict[str, str]) -> str:
-        """Load what most runs need, before the first one asks: MNIST and the backbone's weights."""
-        os.environ.update(locations)
+        """Load what most runs need, before the first one asks: MNIST, a rehearsed fit and the backbone's weights."""
         from core.model import lite0  # loads TensorFlow
 
-        try:
-            load_warm("mnist")
-            lite0.converted_weights()
-        except StudioError:
-            pass  # not on this node: a run that needs it says so itself
+        with self._turn:
+            os.environ.update(locations)
+            try:
+                load_warm("mnist")
+                rehearse()
+                lite0.converted_weights()
+            except StudioError:
+                pass  # not on this node: a run that needs it says so itself
         return self.node
 
     def train(self, run_dir: str, cfg: dict, locations: dict[str, str]) -> dict:
         """Train one run; always ends its event log with done, failed or cancelled. Returns how it went."""
-        os.environ.update(locations)  # one run at a time here, so the process's locations are this run's
         run_dir = Path(run_dir)
         log = runs.EventLog(run_dir)
-        outcome = self._train(TrainConfig(**cfg), run_dir, log)
+        with self._turn:
+            os.environ.update(locations)  # one run at a time here, so the process's locations are this run's
+            outcome = self._train(TrainConfig(**cfg), run_dir, log)
         return {"outcome": outcome, "node": self.node, "memory_mb": memory_mb()}
 
     def _train(self, cfg: TrainConfig, run_dir: Path, log: runs.EventLog) -> str:

@@ -4,13 +4,14 @@ import os
 import signal
 import time
 
+import keras
 import pytest
 import ray
 
-from core import workspace
+from core import config, workspace
 from core.errors import ModelError, RunError
 from core.model import registry
-from core.training import dispatcher, events, queue
+from core.training import dispatcher, events, queue, workers
 from core.training import runs as jobs
 from core.training.config import TrainConfig
 
@@ -83,13 +84,21 @@ def test_a_run_taken_by_a_worker_that_vanished_is_interrupted_after_a_restart(st
 
 
 @pytest.fixture
-def workers(studio):
+def serving(studio):
     """The process's dispatcher (the one a studio server runs), training on local Ray workers."""
     return dispatcher.shared()
 
 
+def test_a_workers_rehearsal_leaves_no_model_no_run_and_keras_as_it_was(studio):
+    policy = keras.mixed_precision.global_policy().name
+    workers.rehearse()
+    assert keras.mixed_precision.global_policy().name == policy
+    assert registry.list_models(config.models_dir()) == [] and not any(config.workspaces_dir().iterdir())
+    assert not any(config.runs_dir().iterdir())
+
+
 @pytest.mark.slow
-def test_runs_of_two_workspaces_train_on_warm_workers_into_their_own_registries(workers):
+def test_runs_of_two_workspaces_train_on_warm_workers_into_their_own_registries(serving):
     mine, theirs = queue.submit(small(name="mine"), ALICE), queue.submit(small(name="mine"), BOB)
     for run in (mine, theirs):
         done = finished(run)
@@ -107,7 +116,7 @@ def test_runs_of_two_workspaces_train_on_warm_workers_into_their_own_registries(
 
 
 @pytest.mark.slow
-def test_cancel_stops_a_training_run_and_saves_no_model(workers):
+def test_cancel_stops_a_training_run_and_saves_no_model(serving):
     run = queue.submit(small(epochs=30, limit=None), ALICE)
     wait_for(lambda: jobs.get_run(run.id, ALICE.runs).progress)
     cancelled = jobs.cancel_run(run.id, ALICE.runs)
@@ -116,10 +125,10 @@ def test_cancel_stops_a_training_run_and_saves_no_model(workers):
 
 
 @pytest.mark.slow
-def test_a_worker_that_dies_fails_only_its_run_and_the_next_run_trains(workers):
+def test_a_worker_that_dies_fails_only_its_run_and_the_next_run_trains(serving):
     run = queue.submit(small(epochs=30, limit=None), ALICE)
     wait_for(lambda: jobs.get_run(run.id, ALICE.runs).progress)
-    busy = next(slot for slot in workers.slots if slot.run_dir == run.dir)
+    busy = next(slot for slot in serving.slots if slot.run_dir == run.dir)
     os.kill(ray.get(busy.worker.pid.remote()), signal.SIGKILL)
     failed = finished(run)
     assert failed.status == "failed" and failed.detail == dispatcher.DIED
