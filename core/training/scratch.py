@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from keras import ops
+
 from core import workspace
 from core.data import pipeline
 from core.errors import StudioError
@@ -32,12 +34,9 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: recipe.Emi
     weights = recipe.class_weights(train_split.y, num_classes, cfg.class_weights)
     with recipe.precision_policy(precision):
         with strategy.scope():
-            model = build_model(preset, num_classes, knobs)
+            model = compiled_model(cfg, preset, num_classes, knobs, steps, precision)
             if cfg.init_from:
                 start_from(model, cfg.init_from, workspace.named(cfg.workspace))
-            recipe.suit_batch_norm(model, cfg.epochs * steps)
-            recipe.compile_model(model, cfg, steps)
-            model.optimizer.build(model.trainable_variables)  # its slots exist before any replica runs
         if cfg.strategy == "multiworker":  # Keras' fit() cannot run under this strategy (see distributed.py)
             history = fit_loop(model, strategy, train_ds, val_ds, len(train_split), cfg.batch_size, cfg.epochs,
                                callbacks, weights)
@@ -52,6 +51,41 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: recipe.Emi
         return recipe.FitResult(model, history, None)
     return recipe.FitResult(model, history, predict_probabilities(model, data, data.test, preset.image_size,
                                                                   preset.crop))
+
+
+_kept: dict[tuple, object] = {}  # this process's last compiled network, by what its training step was traced for
+
+
+def compiled_model(cfg: TrainConfig, preset, num_classes: int, knobs, steps: int, precision: str):
+    """The preset's network, built and compiled for this run, its optimizer's slots made.
+
+    A warm worker trains run after run, and a class often runs the same settings. Keras traces a network's
+    training step once per compiled model (about a second here), so the process keeps its last network: when
+    the next run asks for the same one, with the same schedule, precision and steps, it comes back exactly as a
+    fresh build would (the same seeded weights and dropout seeds, every optimizer slot and the step at zero) with
+    its traced steps. Distributed runs always build anew."""
+    fresh = build_model(preset, num_classes, knobs)
+    recipe.suit_batch_norm(fresh, cfg.epochs * steps)
+    if cfg.strategy != "default":
+        return _compiled(fresh, cfg, steps)
+    key = (preset.name, num_classes, knobs, precision, cfg.steps_per_execution, cfg.lr_schedule, cfg.learning_rate,
+           cfg.epochs * steps)
+    kept = _kept.get(key)
+    if kept is None:
+        _kept.clear()
+        kept = _kept[key] = _compiled(fresh, cfg, steps)
+        return kept
+    for target, source in zip(kept.variables, fresh.variables, strict=True):  # weights, statistics, seeds
+        target.assign(source)
+    for slot in kept.optimizer.variables:
+        slot.assign(ops.zeros_like(slot))
+    return kept
+
+
+def _compiled(model, cfg: TrainConfig, steps: int):
+    recipe.compile_model(model, cfg, steps)
+    model.optimizer.build(model.trainable_variables)  # its slots exist before any replica runs
+    return model
 
 
 def start_from(model, name: str, where: workspace.Workspace) -> None:

@@ -1,4 +1,5 @@
 """Training, evaluation and the command line, on the tiny MNIST set and a generated photo folder."""
+import dataclasses
 import json
 import time
 
@@ -9,6 +10,7 @@ from core.errors import StudioError
 from core.model import registry
 from core.training.config import TrainConfig, command_for
 from core.training.events import Cancelled, Done, Epoch, Start, Status, from_json
+from core.training import scratch
 from core.training.recipe import class_weights
 from core.training.train import train
 from tests.support import badfiles, build_photo_folder, run_cli
@@ -34,6 +36,22 @@ def test_train_emits_progress_and_saves_a_described_model(studio):
     assert meta["metrics"]["test_accuracy"] == pytest.approx(np.trace(confusion) / confusion.sum())
     assert meta["training_command"].startswith("python -m core train --dataset mnist --preset mnist-seed")
     assert registry.read_history(info)["val_accuracy"]
+
+
+@pytest.mark.slow
+def test_a_run_on_the_kept_network_learns_exactly_what_a_fresh_build_learns(studio):
+    """A warm worker keeps its last compiled network and its traced training step; the next run of the same
+    settings gets it back as a fresh build would make it, whatever the run before did to it."""
+    settings = TrainConfig(dataset="mnist", preset="mnist-seed", epochs=2, batch_size=32, limit=300)
+    scratch._kept.clear()
+    fresh = train(dataclasses.replace(settings, name="fresh").ready())
+    kept = next(iter(scratch._kept.values()))
+    again = train(dataclasses.replace(settings, name="again").ready())
+    assert next(iter(scratch._kept.values())) is kept  # the same network, not a new build
+    assert again.meta["metrics"] == fresh.meta["metrics"]
+    assert registry.read_history(again) == registry.read_history(fresh)
+    other = train(dataclasses.replace(settings, epochs=1, name="other").ready())  # another schedule: built anew
+    assert next(iter(scratch._kept.values())) is not kept and other.meta["epochs_run"] == 1
 
 
 @pytest.mark.slow
