@@ -8,9 +8,9 @@ import pytest
 
 from core.errors import StudioError
 from core.model import registry
+from core.training import scratch
 from core.training.config import TrainConfig, command_for
 from core.training.events import Cancelled, Done, Epoch, Start, Status, from_json
-from core.training import scratch
 from core.training.recipe import class_weights
 from core.training.train import train
 from tests.support import badfiles, build_photo_folder, run_cli
