@@ -40,9 +40,9 @@ def load_warm(spec: str, val_fraction: float = 0.1):
 
 
 def rehearse() -> None:
-    """One small fit of the first digit preset, its model then dropped. A process's first fit pays for setting up
-    TensorFlow's kernels and Keras' first trace of a training step (about a second here); a warm worker pays it
-    before its first run, not the first person whose run it takes."""
+    """One small fit of the first digit preset, on 512 digits, saving nothing. A process's first fit pays for
+    setting up TensorFlow's kernels and Keras' first trace of a training step (about a second here); a warm worker
+    pays it before its first run, not the first person whose run it takes."""
     from core.training import recipe, scratch  # loads TensorFlow
 
     data = load_warm("mnist")
