@@ -204,7 +204,8 @@ def settings_line(config: dict) -> str:
     """The settings a run was started with, dropout as the rate of each of its Dropout layers."""
     try:
         rates = get_preset(config["preset"]).dropout_rates(config["dropout"])
-        return (f"{config['epochs']} epochs · dropout {' / '.join(f'{r:g}' for r in rates)} · batch "
+        epochs = f"{config['epochs']} epoch{'s' if config['epochs'] != 1 else ''}"
+        return (f"{epochs} · dropout {' / '.join(f'{r:g}' for r in rates)} · batch "
                 f"{config['batch_size']} · learning rate {config['learning_rate']:g} ({config['lr_schedule']})")
     except (KeyError, TypeError, StudioError):  # a run folder from an older studio
         return ""
