@@ -130,6 +130,13 @@ def keras_weights(state: dict[str, np.ndarray]) -> dict[str, list[np.ndarray]]:
 
 
 def file_sha256(path: Path) -> str:
+    """The file's SHA-256, read once per process for each version of the file (its size and time of change)."""
+    found = Path(path).stat()
+    return _sha256(str(path), found.st_size, found.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _sha256(path: str, size: int, changed: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(1 << 20):

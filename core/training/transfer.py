@@ -41,11 +41,6 @@ def cache_key(backbone_id: str, fingerprint: str, paths: list[str], view: str, i
     return digest.hexdigest()[:24]
 
 
-def backbone_id() -> str:
-    """Changes when the pretrained weights change (the checkpoint's SHA-256)."""
-    return f"{lite0.NAME}-{lite0.file_sha256(lite0.checkpoint_path())[:16]}"
-
-
 def extract(extractor, paths: list[str], image_size, crop: float, view: str, progress=None) -> np.ndarray:
     """Features of every image through the traced extractor, batch by batch."""
     out, done = [], 0
@@ -132,7 +127,7 @@ def fit(cfg: TrainConfig, preset, data, train_split, val_split, emit: recipe.Emi
     with recipe.precision_policy("float32"):
         model = build_model(preset, num_classes, preset.knobs(cfg.dropout, True, 1.0))
         extractor = feature_extractor(model)
-        identity = backbone_id()
+        identity = lite0.weights_key()
 
         def features(split, view, what):
             def progress(done, total):
