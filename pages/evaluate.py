@@ -8,7 +8,7 @@ from core.evaluation import SMALL_TEST, cell_samples, estimate_sentence, test_in
 from core.images import read_image_file, thumbnail_rgb
 from core.inference.gradcam import overlay
 from core.model import registry
-from ui import charts, resources, selected_model, use_shell, workspace
+from ui import charts, resources, selected_model_info, sentence_or_stop, use_shell, workspace
 from ui.tables import report_frame
 from ui.widgets import enlarge
 
@@ -17,17 +17,12 @@ CELL_SHOWN = 200  # a cell's images shown at most (a diagonal cell of MNIST hold
 use_shell()
 st.title("Evaluate a model")
 
-name = selected_model()
-
-try:
-    where = workspace.current()
-    info = registry.resolve(name, where.models)
+info = selected_model_info()
+name, where = info.name, workspace.current()
+with sentence_or_stop():
     result, probabilities = resources.evaluation(info, where)
     data = resources.dataset(where.locate(info.meta.get("dataset", "mnist")))
     predictor = resources.predictor(info)
-except StudioError as exc:
-    st.error(str(exc))
-    st.stop()
 
 meta = info.meta
 st.caption(f"Model **{info.name}** · preset {meta.get('preset', '?')} · dataset "

@@ -10,8 +10,7 @@ from core.errors import NoDigitError, NoGarmentError, StudioError
 from core.evaluation import test_input
 from core.feature_maps import Scale, filter_pictures, outline, window_on
 from core.images import decode_image
-from core.model import registry
-from ui import INSIDE_INPUT, charts, resources, selected_model, stage_strip, use_shell, workspace
+from ui import INSIDE_INPUT, charts, resources, selected_model_info, sentence_or_stop, stage_strip, use_shell, workspace
 from ui.tables import number_grid
 from ui.widgets import answer_line, drawing_canvas, enlarge
 
@@ -20,15 +19,11 @@ NO_TOOLBAR = {"displayModeBar": False}
 use_shell()
 st.title("Look inside")
 
-name = selected_model()
-try:
-    where = workspace.current()
-    info = registry.resolve(name, where.models)
+info = selected_model_info()
+name, where = info.name, workspace.current()
+with sentence_or_stop():
     predictor = resources.predictor(info)
     inside = resources.inside(info)
-except StudioError as exc:
-    st.error(str(exc))
-    st.stop()
 grey = catalog.is_grey(predictor.kind)
 st.caption(f"Model **{name}** · {len(inside.stages)} stages · "
            f"{inside.model.count_params():,} parameters. Each stage below shows what it makes of the picture.")

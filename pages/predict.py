@@ -4,21 +4,17 @@ import streamlit as st
 from core.data.catalog import is_grey
 from core.errors import NoDigitError, NoGarmentError, StudioError
 from core.inference.gradcam import overlay
-from core.model import registry
-from ui import INSIDE_INPUT, charts, resources, selected_model, use_shell, workspace
+from ui import INSIDE_INPUT, charts, resources, selected_model_info, sentence_or_stop, use_shell
 from ui.uploads import answered
 from ui.widgets import answer_line, clear_button, drawing_canvas, enlarge, widget_key
 
 use_shell()
 st.title("Predict")
 
-name = selected_model()
-try:
-    info = registry.resolve(name, workspace.current().models)
+info = selected_model_info()
+name = info.name
+with sentence_or_stop():
     predictor = resources.predictor(info)
-except StudioError as exc:
-    st.error(str(exc))
-    st.stop()
 st.caption(f"Model **{name}** · {len(predictor.class_names)} classes · input {predictor.input_shape}")
 st.page_link("pages/inside.py", label="Look inside this model: every layer, live", icon=":material/layers:")
 

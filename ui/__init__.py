@@ -1,8 +1,14 @@
 """Streamlit pieces shared by several pages (the sidebar, the shell)."""
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+
+from core.errors import StudioError
+from core.model import registry
+from ui import workspace
 
 INSIDE_INPUT = "inside_input"  # Predict's button leaves {"model": name, "input": model input} here for Look inside
 _run = threading.local()  # Streamlit runs each session's script in its own thread
@@ -46,3 +52,21 @@ def selected_model() -> str:
         st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
         st.stop()
     return name
+
+
+@contextmanager
+def sentence_or_stop() -> Iterator[None]:
+    """What a page cannot go on without: a StudioError raised inside is shown as its sentence, and the page stops."""
+    try:
+        yield
+    except StudioError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def selected_model_info():
+    """The sidebar's model as this workspace reaches it (its own, or a shipped one); else a sentence, and the page
+    stops."""
+    name = selected_model()
+    with sentence_or_stop():
+        return registry.resolve(name, workspace.current().models)
