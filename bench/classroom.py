@@ -173,9 +173,11 @@ def queued_run_seconds(url: str) -> dict:
 
     name, started = asyncio.run(go())
     run = wait_for_runs([workspace.named(name)], every=0.1)[0]
-    return {"seconds": run.result.time - run.launched if run.result else None,
-            "pressed to seen done": time.perf_counter() - started, "status": run.status,
-            "accuracy": run.result.test_accuracy if run.result else None}
+    if run.result is None:
+        raise RuntimeError(f"the queued 1-epoch run ended {run.status}: {run.detail}")
+    return {"seconds": run.result.time - run.launched,
+            "pressed to seen done": time.perf_counter() - started,
+            "accuracy": run.result.test_accuracy}
 
 
 def wait_for_runs(places: list[workspace.Workspace], count: int = 1, every: float = 0.5) -> list[runs.Run]:

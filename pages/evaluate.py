@@ -18,7 +18,7 @@ use_shell()
 st.title("Evaluate a model")
 
 info = selected_model_info()
-name, where = info.name, workspace.current()
+where = workspace.current()
 with sentence_or_stop():
     result, probabilities = resources.evaluation(info, where)
     data = resources.dataset(where.locate(info.meta.get("dataset", "mnist")))
