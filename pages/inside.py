@@ -18,6 +18,7 @@ NO_TOOLBAR = {"displayModeBar": False}
 
 use_shell()
 st.title("Look inside")
+st.html(stage_strip.STYLE)  # once a page, outside the live part: the strip itself is sent with every input
 
 info = selected_model_info()
 name, where = info.name, workspace.current()

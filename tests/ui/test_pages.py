@@ -476,7 +476,7 @@ def blank_png() -> bytes:
 def test_look_inside_starts_from_a_test_image_and_shows_every_stage_and_a_filter_at_work(studio_with_model):
     app = open_page("pages/inside.py")
     no_problems(app)
-    strip = next(h.proto.body for h in app.get("html") if "inside-stage" in h.proto.body)
+    strip = next(h.proto.body for h in app.get("html") if "<div class='inside-stage'" in h.proto.body)
     headers = re.findall(r"<strong>(\d+)\. [^<]*</strong> · ([^·]*) ·", strip)
     assert [int(n) for n, _ in headers] == list(range(12)), headers  # mnist-seed, stage by stage, in order
     assert headers[1][1].strip() == "32 maps of 26×26", headers
