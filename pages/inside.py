@@ -10,11 +10,23 @@ from core.errors import NoDigitError, NoGarmentError, StudioError
 from core.evaluation import test_input
 from core.feature_maps import Scale, filter_pictures, outline, window_on
 from core.images import decode_image
-from ui import INSIDE_INPUT, charts, resources, selected_model_info, sentence_or_stop, stage_strip, use_shell, workspace
+from ui import (
+    INSIDE_INPUT,
+    INSIDE_SOURCE,
+    charts,
+    resources,
+    selected_model_info,
+    sentence_or_stop,
+    stage_strip,
+    use_shell,
+    workspace,
+)
+from ui.sidebar import choose, remember
 from ui.tables import number_grid
 from ui.widgets import answer_line, drawing_canvas, enlarge
 
 NO_TOOLBAR = {"displayModeBar": False}
+TEST_IMAGE, MAX_TEST_IMAGE = "image", 100_000  # the test image number's widget key, also the address's name
 
 use_shell()
 st.title("Look inside")
@@ -46,12 +58,14 @@ def chosen_input():
     handed = st.session_state.get(INSIDE_INPUT)
     sources = (["From Predict"] if handed and handed["model"] == name else []) + ["A test image"] + \
         (["Draw"] if grey else []) + ["Upload"]
-    source = st.segmented_control("Input", sources, default=sources[0], key=f"inside_source_{name}") or sources[0]
+    choose(INSIDE_SOURCE, sources, sources[0])  # a reload keeps the source and the test image, from the address
+    source = st.segmented_control("Input", sources, key=INSIDE_SOURCE) or sources[0]
     try:
         if source == "From Predict":
             return handed["input"], "your drawing on Predict", True
         if source == "A test image":
-            index = st.number_input("Test image number", 0, 100_000, 0, key="inside_test_index")
+            choose(TEST_IMAGE, range(MAX_TEST_IMAGE + 1), 0, parse=int)
+            index = st.number_input("Test image number", 0, MAX_TEST_IMAGE, key=TEST_IMAGE)
             found = dataset_sample(int(index))
             if found is not None:
                 return (*found, False)
@@ -176,6 +190,7 @@ def look_inside() -> None:
     top = st.columns([2, 3])
     with top[0]:
         found = chosen_input()
+    remember(INSIDE_SOURCE, TEST_IMAGE)
     if found is None:
         return
     model_input, what, drawn = found

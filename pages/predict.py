@@ -4,7 +4,7 @@ import streamlit as st
 from core.data.catalog import is_grey
 from core.errors import NoDigitError, NoGarmentError, StudioError
 from core.inference.gradcam import overlay
-from ui import INSIDE_INPUT, charts, resources, selected_model_info, sentence_or_stop, use_shell
+from ui import INSIDE_INPUT, INSIDE_SOURCE, charts, resources, selected_model_info, sentence_or_stop, use_shell
 from ui.uploads import answered
 from ui.widgets import answer_line, clear_button, drawing_canvas, enlarge, widget_key
 
@@ -59,6 +59,7 @@ def one_from_canvas(empty: str) -> None:
         show_prediction(prediction, "canvas", picture_for_cam=prediction.model_input.squeeze())
         if st.button("Look inside with this drawing", icon=":material/layers:"):
             st.session_state[INSIDE_INPUT] = {"model": name, "input": prediction.model_input}
+            st.session_state[f"pending_{INSIDE_SOURCE}"] = "From Predict"  # over what the address remembers
             st.switch_page("pages/inside.py")
 
 

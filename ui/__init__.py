@@ -11,6 +11,7 @@ from core.model import registry
 from ui import workspace
 
 INSIDE_INPUT = "inside_input"  # Predict's button leaves {"model": name, "input": model input} here for Look inside
+INSIDE_SOURCE = "input"  # Look inside's input source: its widget's key and the address's name
 _run = threading.local()  # Streamlit runs each session's script in its own thread
 
 

@@ -33,15 +33,16 @@ def render() -> None:
             st.fragment(training_links, run_every=2.0)()
 
 
-def choose(key: str, options: list[str], default: str) -> str | None:
-    """Set a sidebar choice before its widget is drawn: a page's pending pick (a dataset just built, a model
-    just trained), else the session's, else the address's (so a browser reload keeps it), else `default`.
+def choose(key: str, options, default, parse=str):
+    """Set a choice before its widget is drawn: a page's pending pick (a dataset just built, a model just
+    trained), else the session's, else the address's (so a browser reload keeps it), else `default`. `parse`
+    reads the address's text (`int` for a number); `options` is anything `in` answers for (a list, a range).
 
     Returns the session's choice when it is no longer among the options, so the page can say so instead of
     answering with another model in silence."""
     pending = st.session_state.pop(f"pending_{key}", None)
     previous = st.session_state.get(key)
-    for candidate in (pending, previous, st.query_params.get(key)):
+    for candidate in (pending, previous, _parsed(st.query_params.get(key), parse)):
         if candidate in options:
             st.session_state[key] = candidate
             return None
@@ -49,11 +50,19 @@ def choose(key: str, options: list[str], default: str) -> str | None:
     return previous
 
 
+def _parsed(text: str | None, parse):
+    try:
+        return None if text is None else parse(text)
+    except ValueError:  # an address edited by hand
+        return None
+
+
 def remember(*keys: str) -> None:
     """Keep the choices in the address: a reload, or a link shared with a colleague, opens the same ones."""
     for key in keys:
-        if st.session_state.get(key) and st.query_params.get(key) != st.session_state[key]:
-            st.query_params[key] = st.session_state[key]
+        value = st.session_state.get(key)
+        if value is not None and value != "" and st.query_params.get(key) != str(value):
+            st.query_params[key] = str(value)
 
 
 def training_links() -> None:

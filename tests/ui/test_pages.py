@@ -493,3 +493,21 @@ def test_look_inside_starts_from_a_test_image_and_shows_every_stage_and_a_filter
     by_label(app.segmented_control, "Input").set_value("Draw").run()
     no_problems(app)
     assert any("Draw on the canvas" in i.value for i in app.info)
+
+
+def test_look_inside_keeps_its_input_and_test_image_across_a_reload(studio_with_model):
+    app = open_page("pages/inside.py")
+    by_label(app.number_input, "Test image number").set_value(3).run()
+    no_problems(app)
+    address = {key: app.query_params[key] for key in ("input", "image")}
+    assert address == {"input": "A test image", "image": "3"}, address
+    for image, shown in (("3", 3), ("not a number", 0)):  # an address edited by hand opens the first test image
+        reloaded = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)  # a new session
+        reloaded.session_state["workspace"] = DEFAULT
+        reloaded.query_params.update({**address, "image": image})
+        reloaded.run()
+        reloaded.switch_page("pages/inside.py")
+        reloaded.run()
+        no_problems(reloaded)
+        assert by_label(reloaded.number_input, "Test image number").value == shown
+        assert f"What the model sees: test image {shown} " in str([i.proto for i in reloaded.get("image")])
