@@ -22,6 +22,7 @@ from core.model.presets import PRESETS
 from core.names import name_from
 from core.training import config as train_config
 from core.training import events
+from core.wording import counted
 
 
 def out(record: dict) -> None:
@@ -82,7 +83,7 @@ def print_progress(event: events.Event) -> None:
         err(event.message)
     elif isinstance(event, events.Start):
         err(f"Training on {event.train_samples} samples, validating on {event.val_samples}, "
-            f"{event.epochs} epoch{'s' if event.epochs != 1 else ''} of {event.steps} steps")
+            f"{counted(event.epochs, 'epoch')} of {event.steps} steps")
     elif isinstance(event, events.Epoch):
         metrics = "  ".join(f"{k} {event.metrics[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy")
                             if k in event.metrics)

@@ -8,6 +8,7 @@ from core.evaluation import SMALL_TEST, cell_samples, estimate_sentence, test_in
 from core.images import read_image_file, thumbnail_rgb
 from core.inference.gradcam import overlay
 from core.model import registry
+from core.wording import counted
 from ui import charts, resources, selected_model_info, sentence_or_stop, use_shell, workspace
 from ui.tables import report_frame
 from ui.widgets import enlarge
@@ -95,8 +96,7 @@ if points:
     true, predicted, _ = (int(v) for v in points[0]["customdata"])
     items = cell_samples(data.test.y, probabilities, true, predicted)
     names = data.class_names
-    st.subheader(f"True {names[true]}, predicted {names[predicted]}: {len(items):,} test image"
-                 f"{'s' if len(items) != 1 else ''}")
+    st.subheader(f"True {names[true]}, predicted {names[predicted]}: {counted(len(items), 'test image')}")
     if not items:
         st.info("No test image falls in this cell.")
     else:

@@ -13,6 +13,7 @@ from core.model.presets import PRESETS, get_preset, presets_for
 from core.names import name_from
 from core.training import experiments, queue, runs
 from core.training.config import SCHEDULES, TrainConfig, bounds, model_stem
+from core.wording import counted
 from ui import charts, resources, run_status, use_shell, workspace
 from ui.widgets import explain_unavailable
 
@@ -204,8 +205,7 @@ def settings_line(config: dict) -> str:
     """The settings a run was started with, dropout as the rate of each of its Dropout layers."""
     try:
         rates = get_preset(config["preset"]).dropout_rates(config["dropout"])
-        epochs = f"{config['epochs']} epoch{'s' if config['epochs'] != 1 else ''}"
-        return (f"{epochs} · dropout {' / '.join(f'{r:g}' for r in rates)} · batch "
+        return (f"{counted(config['epochs'], 'epoch')} · dropout {' / '.join(f'{r:g}' for r in rates)} · batch "
                 f"{config['batch_size']} · learning rate {config['learning_rate']:g} ({config['lr_schedule']})")
     except (KeyError, TypeError, StudioError):  # a run folder from an older studio
         return ""

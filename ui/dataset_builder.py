@@ -14,6 +14,7 @@ import streamlit as st
 from core.data import builder, catalog
 from core.data.splits import MIN_PER_CLASS
 from core.errors import StudioError
+from core.wording import counted
 from ui import resources, webcam, workspace
 from ui.widgets import literal, renew_widget, rerun_part, widget_key
 
@@ -125,14 +126,14 @@ def camera(spec: str, class_names: list[str]) -> None:
         st.warning(f"{len(problems)} of {len(frames)} photos were not added. {problems[0]}")
     if added:
         forget(spec)
-        st.toast(f"Added {added} photo{'s' if added != 1 else ''} to {target}", icon=":material/photo_camera:")
+        st.toast(f"Added {counted(added, 'photo')} to {target}", icon=":material/photo_camera:")
         rerun_part()  # the class panels below show the new photos
 
 
 def class_panel(spec: str, class_name: str, images) -> None:
     with st.container(border=True):
         title, remove = st.columns([5, 1], vertical_alignment="center")
-        title.markdown(f"**{literal(class_name)}** · {len(images)} image{'s' if len(images) != 1 else ''}")
+        title.markdown(f"**{literal(class_name)}** · {counted(len(images), 'image')}")
         with remove.popover("Remove class", icon=":material/delete:"):
             st.write(f"Remove **{literal(class_name)}** and its {len(images)} images?")
             if st.button("Yes, remove it", key=f"drop_{spec}_{class_name}", type="primary"):
@@ -154,7 +155,7 @@ def class_panel(spec: str, class_name: str, images) -> None:
             # Kept, the files would be added again after an image is removed: the uploader starts empty.
             said = [("warning", problem) for problem in problems]
             if added:
-                said.insert(0, ("success", f"Added {added} image{'s' if added != 1 else ''} to {class_name}."))
+                said.insert(0, ("success", f"Added {counted(added, 'image')} to {class_name}."))
             st.session_state[f"{uploader}_said"] = said
             renew_widget(uploader)
             rerun_part()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
+from core.wording import counted
 from ui.charts import PALETTE, Bars, StageView
 
 BAR_WIDTH = 220  # pixels of the longest bar
@@ -29,7 +30,7 @@ def shape_text(stage) -> str:
     """"32 maps of 26×26" or "128 values"."""
     if stage.maps:
         height, width, count = stage.shape
-        return f"{count} map{'s' if count > 1 else ''} of {height}×{width}"
+        return f"{counted(count, 'map')} of {height}×{width}"
     return f"{stage.shape[0]:,} values"
 
 

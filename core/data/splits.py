@@ -5,6 +5,7 @@ import numpy as np
 
 from core import config
 from core.errors import DataError
+from core.wording import counted
 
 MIN_PER_CLASS = 3  # one image each to train, validate and test
 
@@ -44,6 +45,6 @@ def check_class_sizes(class_names: list[str], labels) -> None:
     counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(class_names))
     for name, count in zip(class_names, counts):
         if count < MIN_PER_CLASS:
-            raise DataError(f"The class {name!r} has {count} usable image{'s' if count != 1 else ''}; each class "
+            raise DataError(f"The class {name!r} has {counted(count, 'usable image')}; each class "
                             f"needs at least {MIN_PER_CLASS} (one each to train, validate and test). Add images "
                             "to it or remove the class.")

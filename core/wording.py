@@ -1,0 +1,7 @@
+"""How the studio words a count, the same on every page and in the command line: "1 epoch", "2 epochs",
+"1,204 images"."""
+
+
+def counted(count: int, noun: str) -> str:
+    """`count` with its noun, plural (a plain -s) unless there is exactly one."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
