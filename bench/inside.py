@@ -8,7 +8,9 @@ else generated ones), each prepared by the model's own input path first.
   `ui.stage_strip.strip_html`; its pictures are PNG data URIs in it);
 - in Chromium: from a new test image number typed on the page (a photo uploaded for the photo model) to the
   first frame painted with the new input's caption in, no element left stale and every picture decoded, timed
-  in the page itself, on a real server with the shipped models.
+  in the page itself, on a real server with the shipped models, once the server has finished starting: its two
+  warm training workers load TensorFlow and rehearse a fit in the first half minute, which took a core from the
+  page (40–90 ms a change) in the runs up to 2026-12-07.
 Usage: python -m bench.inside [CALLS]   (default 60; the browser part 30 changes per model)
 """
 import os
@@ -113,6 +115,24 @@ WATCH = """sign => { window.painted = new Promise(resolve => {
 }); }"""
 
 
+def busy_seconds() -> float:
+    """CPU seconds the machine has spent busy since it booted (all cores), from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # less idle and waiting for disk
+
+
+def wait_until_quiet(limit: float = 180, below: float = 0.2, window: float = 2.0) -> float:
+    """Wait until the machine uses less than `below` of a core over `window` seconds (at most `limit` seconds);
+    returns the seconds waited."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        before = busy_seconds()
+        time.sleep(window)
+        if (busy_seconds() - before) / window < below:
+            break
+    return time.perf_counter() - started
+
+
 def in_chromium(name: str, env: dict, changes: int) -> list[float]:
     """Seconds from a new input (a test image number typed for a digit model, a photo uploaded for the photo
     model) to the page painted with nothing left stale, `changes` times; the first change is not counted."""
@@ -130,6 +150,7 @@ def in_chromium(name: str, env: dict, changes: int) -> list[float]:
         page.get_by_role("option").filter(has_text=name).first.click()
         wait_until_idle(page)
         files = photo_files(changes + 1)
+        print(f"  waited {wait_until_quiet():.0f} s for the server to finish starting", flush=True)
         if name == "catsdogs":
             page.get_by_role("radio", name="Upload").or_(page.get_by_role("button", name="Upload")).first.click()
             wait_until_idle(page)

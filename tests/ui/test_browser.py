@@ -109,7 +109,7 @@ def test_look_inside_a_drawn_digit_shows_every_stage_and_a_filter_whose_sum_is_t
     chart.locator("path.point").nth(5).click(force=True)
     expect(page.get_by_text("map 5 of stage 1, enlarged")).to_be_visible(timeout=60000)
 
-    page.get_by_role("tab", name="A filter at work").click()
+    page.get_by_role("radio", name="A filter at work").click()
     for label, value in (("Filter", "3"), ("Row of the output", "9"), ("Column of the output", "12")):
         field = page.get_by_role("spinbutton", name=label)
         field.fill(value)
@@ -122,7 +122,7 @@ def test_look_inside_a_drawn_digit_shows_every_stage_and_a_filter_whose_sum_is_t
     assert (relu.group(1) if relu else total) == pixel  # mnist-seed's convolution has its ReLU inside it
     assert exceptions_on(page) == 0
     if SAVE:
-        page.get_by_role("tab", name="Every stage").click()
+        page.get_by_role("radio", name="Every stage").click()
         expect(stages.first).to_be_visible(timeout=60000)
         wait_until_idle(page)
         page.screenshot(path=str(ROOT / "docs" / "inside-digit.png"))

@@ -481,9 +481,8 @@ def test_look_inside_starts_from_a_test_image_and_shows_every_stage_and_a_filter
     assert [int(n) for n, _ in headers] == list(range(12)), headers  # mnist-seed, stage by stage, in order
     assert headers[1][1].strip() == "32 maps of 26×26", headers
     assert strip.count("<img ") == 10 and strip.count("class='bars'") == 2  # maps and vectors; logits, softmax
-    assert not [m for m in app.markdown if m.value.startswith("Sum of the 9 products")]  # only the open tab is drawn
-    app.session_state["inside_tab"] = "A filter at work"
-    app.run()
+    assert not [m for m in app.markdown if m.value.startswith("Sum of the 9 products")]  # only the chosen view is drawn
+    by_label(app.segmented_control, "View").set_value("A filter at work").run()
     sums = [m.value for m in app.markdown if m.value.startswith("Sum of the 9 products")]
     pixel = [m.value for m in app.markdown if m.value.startswith("The model's own pixel")]
     assert sums and pixel
