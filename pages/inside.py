@@ -58,14 +58,13 @@ def chosen_input():
     handed = st.session_state.get(INSIDE_INPUT)
     sources = (["From Predict"] if handed and handed["model"] == name else []) + ["A test image"] + \
         (["Draw"] if grey else []) + ["Upload"]
-    choose(INSIDE_SOURCE, sources, sources[0])  # a reload keeps the source and the test image, from the address
+    choose(INSIDE_SOURCE, sources, sources[0])  # a reload keeps the source, from the address
     source = st.segmented_control("Input", sources, key=INSIDE_SOURCE) or sources[0]
     try:
         if source == "From Predict":
             return handed["input"], "your drawing on Predict", True
         if source == "A test image":
-            choose(TEST_IMAGE, range(MAX_TEST_IMAGE + 1), 0, parse=int)
-            index = st.number_input("Test image number", 0, MAX_TEST_IMAGE, key=TEST_IMAGE)
+            index = st.number_input("Test image number", 0, MAX_TEST_IMAGE, key=TEST_IMAGE, bind="query-params")
             found = dataset_sample(int(index))
             if found is not None:
                 return (*found, False)
@@ -190,7 +189,7 @@ def look_inside() -> None:
     top = st.columns([2, 3])
     with top[0]:
         found = chosen_input()
-    remember(INSIDE_SOURCE, TEST_IMAGE)
+    remember(INSIDE_SOURCE)
     if found is None:
         return
     model_input, what, drawn = found
@@ -204,7 +203,8 @@ def look_inside() -> None:
     # are five more elements for the browser to lay out on every stroke (20 ms a stroke, measured in pairs).
     views = {"Every stage": strip, "First filters": lambda _: first_filters(), "A filter at work": filter_at_work,
              "Scores to probabilities": scores_to_probabilities}
-    view = st.segmented_control("View", list(views), default="Every stage", required=True, key="inside_view")
+    view = st.segmented_control("View", list(views), default="Every stage", required=True, key="view",
+                                bind="query-params")  # a reload keeps the view, as it keeps the input
     views[view](look)
 
 

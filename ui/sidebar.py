@@ -33,28 +33,20 @@ def render() -> None:
             st.fragment(training_links, run_every=2.0)()
 
 
-def choose(key: str, options, default, parse=str):
+def choose(key: str, options, default):
     """Set a choice before its widget is drawn: a page's pending pick (a dataset just built, a model just
-    trained), else the session's, else the address's (so a browser reload keeps it), else `default`. `parse`
-    reads the address's text (`int` for a number); `options` is anything `in` answers for (a list, a range).
+    trained), else the session's, else the address's (so a browser reload keeps it), else `default`.
 
     Returns the session's choice when it is no longer among the options, so the page can say so instead of
     answering with another model in silence."""
     pending = st.session_state.pop(f"pending_{key}", None)
     previous = st.session_state.get(key)
-    for candidate in (pending, previous, _parsed(st.query_params.get(key), parse)):
+    for candidate in (pending, previous, st.query_params.get(key)):
         if candidate in options:
             st.session_state[key] = candidate
             return None
     st.session_state[key] = default
     return previous
-
-
-def _parsed(text: str | None, parse):
-    try:
-        return None if text is None else parse(text)
-    except ValueError:  # an address edited by hand
-        return None
 
 
 def remember(*keys: str) -> None:

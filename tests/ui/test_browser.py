@@ -110,6 +110,7 @@ def test_look_inside_a_drawn_digit_shows_every_stage_and_a_filter_whose_sum_is_t
     expect(page.get_by_text("map 5 of stage 1, enlarged")).to_be_visible(timeout=60000)
 
     page.get_by_role("radio", name="A filter at work").click()
+    expect(page).to_have_url(re.compile(r"[?&]view=A(\+|%20)filter(\+|%20)at(\+|%20)work"))  # a reload keeps it
     for label, value in (("Filter", "3"), ("Row of the output", "9"), ("Column of the output", "12")):
         field = page.get_by_role("spinbutton", name=label)
         field.fill(value)
@@ -120,6 +121,11 @@ def test_look_inside_a_drawn_digit_shows_every_stage_and_a_filter_whose_sum_is_t
     pixel = re.search(r"map 3: (-?\d+\.\d{4})", page.get_by_text("The model's own pixel").inner_text()).group(1)
     relu = re.search(r"ReLU: (-?\d+\.\d{4})", page.get_by_text("Sum of the 9 products").inner_text())
     assert (relu.group(1) if relu else total) == pixel  # mnist-seed's convolution has its ReLU inside it
+    page.get_by_role("radio", name="A test image").click()
+    field = page.get_by_role("spinbutton", name="Test image number")
+    field.fill("4")
+    field.press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]image=4(&|$)"))  # a reload opens the same test image
     assert exceptions_on(page) == 0
     if SAVE:
         page.get_by_role("radio", name="Every stage").click()
