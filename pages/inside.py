@@ -200,7 +200,7 @@ def look_inside() -> None:
                  caption=f"What the model sees: {what}")
         st.markdown(answer_line(predictor.predict_inputs(model_input[None], drawn=drawn)[0]))
     # One view drawn at a time: a stroke then repaints one view, not four. A segmented control, not tabs: tabs
-    # are five more elements for the browser to lay out on every stroke (20 ms a stroke, measured in pairs).
+    # are five more elements for the browser to take in on every new input (20 ms each time, measured in pairs).
     views = {"Every stage": strip, "First filters": lambda _: first_filters(), "A filter at work": filter_at_work,
              "Scores to probabilities": scores_to_probabilities}
     view = st.segmented_control("View", list(views), default="Every stage", required=True, key="view",

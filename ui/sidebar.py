@@ -52,9 +52,8 @@ def choose(key: str, options, default):
 def remember(*keys: str) -> None:
     """Keep the choices in the address: a reload, or a link shared with a colleague, opens the same ones."""
     for key in keys:
-        value = st.session_state.get(key)
-        if value is not None and value != "" and st.query_params.get(key) != str(value):
-            st.query_params[key] = str(value)
+        if st.session_state.get(key) and st.query_params.get(key) != st.session_state[key]:
+            st.query_params[key] = st.session_state[key]
 
 
 def training_links() -> None:
