@@ -25,5 +25,6 @@ if teacher.configured():
     PAGES.append(st.Page("pages/classroom.py", title="Classroom", icon=":material/groups:"))
 
 navigation = st.navigation(PAGES)
-sidebar.render()
+# Train shows every run of the workspace live itself: the sidebar's line would repeat it at another pace.
+sidebar.render(show_runs=navigation.url_path != "train")
 run_page(navigation)

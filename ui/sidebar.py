@@ -11,7 +11,8 @@ def model_label(info) -> str:
     return f"{info.name}{accuracy}"
 
 
-def render() -> None:
+def render(show_runs: bool = True) -> None:
+    """The sidebar; with `show_runs`, a live line for each of this workspace's runs waiting or going."""
     with st.sidebar:
         st.markdown("## :material/neurology: CNN Studio")
         st.caption("Explore · train · evaluate · predict")
@@ -29,7 +30,7 @@ def render() -> None:
         else:
             st.info("No model yet: the Train page makes one.")
         remember("dataset", "model")
-        if runs.active_runs(where.runs):
+        if show_runs and runs.active_runs(where.runs):
             st.fragment(training_links, run_every=2.0)()
 
 

@@ -2,6 +2,7 @@
 import base64
 import io
 import re
+import threading
 import time
 import zipfile
 
@@ -512,3 +513,29 @@ def test_look_inside_keeps_its_input_and_test_image_across_a_reload(studio_with_
         assert by_label(reloaded.number_input, "Test image number").value == shown
         assert f"What the model sees: test image {shown} " in str([i.proto for i in reloaded.get("image")])
         assert by_label(reloaded.segmented_control, "View").value == "A filter at work"
+
+
+def test_a_run_in_progress_has_a_sidebar_line_on_every_page_but_train_which_shows_it_itself(studio_with_model):
+    from core.training import runs
+    from core.training.config import TrainConfig
+
+    where = Workspace("runner")
+    run_dir = runs.new_run_dir(where.runs, TrainConfig(preset="mnist-seed").ready())
+    held = threading.Event()
+
+    def beat():  # what the dispatcher does while a worker trains the run
+        while not held.wait(0.5):
+            (run_dir / runs.HEARTBEAT).touch()
+
+    (run_dir / runs.HEARTBEAT).touch()
+    threading.Thread(target=beat, daemon=True).start()
+    try:
+        for page, shown in (("pages/overview.py", True), ("pages/predict.py", True), ("pages/train.py", False)):
+            app = open_page(page, where)
+            no_problems(app)
+            lines = [link.proto.label for link in app.sidebar.get("page_link")
+                     if link.proto.label.startswith("mnist-seed")]
+            assert bool(lines) == shown, (page, lines)
+        assert any(f"Run {run_dir.name}: mnist-seed" in h.value for h in app.subheader)  # Train's own live view
+    finally:
+        held.set()
