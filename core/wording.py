@@ -2,6 +2,6 @@
 "1,204 images"."""
 
 
-def counted(count: int, noun: str) -> str:
-    """`count` with its noun, plural (a plain -s) unless there is exactly one."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """`count` with its noun, plural (a plain -s unless told) unless there is exactly one."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"

@@ -72,8 +72,9 @@ def delete_dataset(spec: str) -> None:
     classes = builder.classes(spec, data_root=mine())
     images = sum(len(found) for found in classes.values())
     with st.popover("Delete this dataset", icon=":material/delete_forever:"):
-        st.write(f"Delete **{literal(spec.removeprefix('custom/'))}**: its {len(classes)} classes and {images} "
-                 "images? Models trained on it stay.")
+        st.write(f"Delete **{literal(spec.removeprefix('custom/'))}**: its "
+                 f"{counted(len(classes), 'class', 'classes')} and {counted(images, 'image')}? Models trained on it "
+                 "stay.")
         if st.button("Yes, delete it", key=f"drop_dataset_{spec}", type="primary"):
             try:
                 builder.remove_dataset(spec, data_root=mine())
@@ -135,7 +136,7 @@ def class_panel(spec: str, class_name: str, images) -> None:
         title, remove = st.columns([5, 1], vertical_alignment="center")
         title.markdown(f"**{literal(class_name)}** · {counted(len(images), 'image')}")
         with remove.popover("Remove class", icon=":material/delete:"):
-            st.write(f"Remove **{literal(class_name)}** and its {len(images)} images?")
+            st.write(f"Remove **{literal(class_name)}** and its {counted(len(images), 'image')}?")
             if st.button("Yes, remove it", key=f"drop_{spec}_{class_name}", type="primary"):
                 try:
                     builder.remove_class(spec, class_name, data_root=mine())

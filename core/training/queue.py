@@ -21,6 +21,7 @@ from core.errors import RunError
 from core.model.registry import check_can_save
 from core.training import runs
 from core.training.config import TrainConfig
+from core.wording import counted
 from core.workspace import Workspace
 
 DURATIONS = "durations.jsonl"  # how long recent runs trained: the start estimates
@@ -52,8 +53,8 @@ def submit(cfg: TrainConfig, where: Workspace) -> runs.Run:
     with runs.locked(config.queue_dir()):
         mine = [t for t in waiting() if t.workspace == where.name]
         if len(mine) >= config.max_waiting_runs():
-            raise RunError(f"You already have {len(mine)} runs waiting, the most one workspace may have; wait for "
-                           "one to start, or cancel one.")
+            raise RunError(f"You already have {counted(len(mine), 'run')} waiting, the most one workspace may have; "
+                           "wait for one to start, or cancel one.")
         with runs.locked(where.runs):
             run_dir = runs.new_run_dir(where.runs, cfg)
         ticket = Ticket(where.name, run_dir.name, time.time())
